@@ -1,0 +1,8 @@
+import { mergeConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+import { sharedConfig } from '../vitest.shared.ts';
+
+export default mergeConfig(sharedConfig, {
+  resolve: { alias: { '@podgate/podgate': fileURLToPath(new URL('../apps/podgate/src/index.ts', import.meta.url)) } },
+  test: { testTimeout: 240_000, hookTimeout: 60_000, fileParallelism: false },
+});
