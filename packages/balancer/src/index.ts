@@ -1,1 +1,5 @@
-export {};
+export * from './least-request.js';
+export * from './peer.js';
+export * from './peer-table.js';
+export type * from './picker.js';
+export * from './smooth-round-robin.js';

@@ -1,0 +1,342 @@
+import {
+  CONNECT_PHASE_CAUSES,
+  type BalancingAlgorithm,
+  type FailureCause,
+  type PeerEvent,
+  type PeerEventType,
+  type PeerState,
+  type PeerStateReason,
+} from '@podgate/protocol';
+import { LeastRequest } from './least-request.js';
+import { Peer, type PeerHold } from './peer.js';
+import type { Picker } from './picker.js';
+import { SmoothRoundRobin } from './smooth-round-robin.js';
+
+export interface PeerTableOptions {
+  service: string;
+  algorithm: BalancingAlgorithm;
+  /** Consecutive gateway failures (5xx, response timeouts) that eject a peer; 0 = never. */
+  consecutive5xx: number;
+  baseEjectionMs: number;
+  maxEjectionMs: number;
+  /** Past this share of automatically ejected peers, the panic rule routes to them too. */
+  maxEjectedPercent: number;
+  /** How long an operator hold is remembered for an address gone from DNS. */
+  holdRetentionMs?: number;
+  random?: () => number;
+  onEvent?: (event: PeerEvent) => void;
+  /** A peer left the table for good: close what the data plane attached to it. */
+  onRemove?: (peer: Peer) => void;
+}
+
+export interface PeerSetDiff {
+  added: string[];
+  removed: string[];
+}
+
+/** Causes that mean the pod is dying or gone: eject at once rather than after a threshold. */
+const EJECT_AT_ONCE: ReadonlySet<FailureCause> = new Set<FailureCause>([
+  ...CONNECT_PHASE_CAUSES,
+  'closed_before_header',
+  'reset_before_header',
+]);
+
+// A drain or eject by hand outlives DNS flaps; an address gone this long has left for good.
+const DEFAULT_HOLD_RETENTION_MS = 10 * 60_000;
+
+/**
+ * One service's peers and their states (DESIGN.md, "Peer states"). Pure: the caller passes the
+ * clock, and the table reports changes through `onEvent`. Picking reads a precomputed array of
+ * eligible peers, rebuilt only when a state changes.
+ */
+export class PeerTable<H = unknown> {
+  readonly service: string;
+  private readonly options: PeerTableOptions;
+  private readonly peers = new Map<string, Peer<H>>();
+  private readonly holds = new Map<string, { hold: PeerHold; goneSince: number | null }>();
+  private readonly picker: Picker;
+  private eligible: Peer<H>[] = [];
+  private panic = false;
+  private nextExpiry = Infinity;
+
+  constructor(options: PeerTableOptions) {
+    this.options = options;
+    this.service = options.service;
+    this.picker =
+      options.algorithm === 'least_request' ? new LeastRequest(options.random ?? Math.random) : new SmoothRoundRobin();
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  get inPanic(): boolean {
+    return this.panic;
+  }
+
+  /** Peers in insertion order, terminating ones included. */
+  list(): Peer<H>[] {
+    return [...this.peers.values()];
+  }
+
+  get(address: string): Peer<H> | undefined {
+    return this.peers.get(address);
+  }
+
+  /** Operator holds, including those of addresses not in DNS right now (for persistence). */
+  listHolds(): { address: string; hold: PeerHold }[] {
+    return [...this.holds].map(([address, h]) => ({ address, hold: h.hold }));
+  }
+
+  /** Applies a DNS answer as a diff: peers that stay keep their state and counters. */
+  setAddresses(addresses: readonly string[], now: number): PeerSetDiff {
+    const next = new Set(addresses);
+    const diff: PeerSetDiff = { added: [], removed: [] };
+    for (const address of next) {
+      const peer = this.peers.get(address);
+      if (peer === undefined) {
+        this.addPeer(address, now);
+        diff.added.push(address);
+      } else if (!peer.listed) {
+        peer.listed = true;
+        this.applyListedState(peer, now, 'peer_added');
+        diff.added.push(address);
+      }
+      const hold = this.holds.get(address);
+      if (hold !== undefined) hold.goneSince = null;
+    }
+    for (const peer of this.peers.values()) {
+      if (next.has(peer.address) || !peer.listed) continue;
+      peer.listed = false;
+      diff.removed.push(peer.address);
+      const hold = this.holds.get(peer.address);
+      if (hold !== undefined) hold.goneSince = now;
+      if (peer.inFlight === 0) this.removePeer(peer, now);
+      else this.transition(peer, 'terminating', 'removed_from_dns', now, 'peer_terminating');
+    }
+    this.forgetOldHolds(now);
+    this.rebuild(now);
+    return diff;
+  }
+
+  /** The next peer for a request, or null when none is usable (or all usable ones were tried). */
+  pick(now: number, tried: readonly Peer<H>[] | null = null): Peer<H> | null {
+    if (now >= this.nextExpiry) this.expireEjections(now);
+    return this.picker.pick(this.eligible, tried);
+  }
+
+  /** A try starts on `peer`. */
+  acquire(peer: Peer<H>, isRetry: boolean): void {
+    peer.inFlight++;
+    peer.requests++;
+    if (isRetry) peer.retries++;
+  }
+
+  /** A try on `peer` ended (whatever its outcome). */
+  release(peer: Peer<H>, now: number): void {
+    peer.inFlight--;
+    if (peer.inFlight > 0) return;
+    if (peer.state === 'draining') {
+      this.transition(peer, 'drained', 'operator_drain', now, 'peer_drained');
+    } else if (peer.state === 'terminating') {
+      this.removePeer(peer, now);
+    }
+  }
+
+  /** The peer answered with a response that is not a gateway failure. */
+  reportSuccess(peer: Peer<H>): void {
+    peer.consecutiveFailures = 0;
+  }
+
+  /**
+   * The peer failed a try. Dying-pod causes eject at once; 5xx and response timeouts eject after
+   * `consecutive5xx` in a row. Returns true when this failure ejected the peer.
+   */
+  reportFailure(peer: Peer<H>, cause: FailureCause, now: number, detail: string): boolean {
+    peer.failures[cause] = (peer.failures[cause] ?? 0) + 1;
+    peer.lastFailure = { cause, at: now, detail };
+    peer.consecutiveFailures++;
+    if (peer.state !== 'active') return false;
+    let reason: PeerStateReason;
+    if (EJECT_AT_ONCE.has(cause)) {
+      reason = cause as PeerStateReason;
+    } else if (this.options.consecutive5xx > 0 && peer.consecutiveFailures >= this.options.consecutive5xx) {
+      reason = cause === 'status_5xx' ? 'consecutive_5xx' : 'consecutive_failures';
+    } else {
+      return false;
+    }
+    // Envoy's rule: the multiplier decays once a peer stayed healthy for the longest ejection time.
+    if (peer.ejections > 0 && now - peer.lastReturnAt > this.options.maxEjectionMs) peer.ejections = 0;
+    peer.ejections++;
+    peer.consecutiveFailures = 0;
+    peer.ejectedUntil = now + Math.min(this.options.baseEjectionMs * peer.ejections, this.options.maxEjectionMs);
+    this.nextExpiry = Math.min(this.nextExpiry, peer.ejectedUntil);
+    this.transition(peer, 'ejected', reason, now, 'peer_ejected', detail);
+    this.rebuild(now);
+    return true;
+  }
+
+  /** Operator: no new requests; in-flight ones finish; stays drained until restored. */
+  drain(address: string, now: number): Peer<H> | undefined {
+    return this.setHold(address, 'drain', now);
+  }
+
+  /** Operator: no new requests until restored, whatever DNS says. */
+  eject(address: string, now: number): Peer<H> | undefined {
+    return this.setHold(address, 'eject', now);
+  }
+
+  /** Operator: clears a hold or an automatic ejection. Repeating it is harmless. */
+  restore(address: string, now: number): Peer<H> | undefined {
+    this.holds.delete(address);
+    const peer = this.peers.get(address);
+    if (peer === undefined) return undefined;
+    peer.hold = null;
+    if (peer.listed && peer.state !== 'active') {
+      peer.ejectedUntil = null;
+      peer.consecutiveFailures = 0;
+      this.transition(peer, 'active', 'operator_restore', now, 'peer_restored');
+      this.rebuild(now);
+    }
+    return peer;
+  }
+
+  /** Restores operator holds (from the state file) before the first DNS answer. */
+  loadHolds(holds: readonly { address: string; hold: PeerHold }[], now: number): void {
+    for (const h of holds) this.holds.set(h.address, { hold: h.hold, goneSince: now });
+  }
+
+  /** Ends automatic ejections whose time is up. Also called from pick(); a timer calls it so returns show up live. */
+  expireEjections(now: number): void {
+    let next = Infinity;
+    let changed = false;
+    for (const peer of this.peers.values()) {
+      if (!peer.autoEjected) continue;
+      const until = peer.ejectedUntil as number;
+      if (until <= now) {
+        peer.ejectedUntil = null;
+        peer.lastReturnAt = now;
+        this.transition(peer, 'active', 'ejection_expired', now, 'peer_returned');
+        changed = true;
+      } else if (until < next) {
+        next = until;
+      }
+    }
+    this.nextExpiry = next;
+    if (changed) this.rebuild(now);
+  }
+
+  /** When the next automatic return is due (Infinity when none). */
+  get nextReturnAt(): number {
+    return this.nextExpiry;
+  }
+
+  /** Drops every peer (service removed): the data plane closes their pools. */
+  clear(now: number): void {
+    for (const peer of [...this.peers.values()]) this.removePeer(peer, now);
+    this.rebuild(now);
+  }
+
+  private setHold(address: string, hold: PeerHold, now: number): Peer<H> | undefined {
+    const peer = this.peers.get(address);
+    if (peer === undefined) return undefined;
+    const existing = this.holds.get(address);
+    this.holds.set(address, { hold, goneSince: existing?.goneSince ?? null });
+    if (peer.hold === hold) return peer;
+    peer.hold = hold;
+    if (peer.listed) {
+      peer.ejectedUntil = null;
+      this.applyListedState(peer, now, null);
+      this.rebuild(now);
+    }
+    return peer;
+  }
+
+  private addPeer(address: string, now: number): void {
+    const peer = new Peer<H>(address, now);
+    this.peers.set(address, peer);
+    const hold = this.holds.get(address);
+    peer.hold = hold?.hold ?? null;
+    peer.state = 'terminating'; // so applyListedState reports the entry
+    this.applyListedState(peer, now, 'peer_added');
+  }
+
+  /** State of a listed peer from its hold; `added` names the event when it (re)enters DNS. */
+  private applyListedState(peer: Peer<H>, now: number, added: PeerEventType | null): void {
+    if (peer.hold === 'eject') {
+      this.transition(peer, 'ejected', 'operator_eject', now, added ?? 'peer_ejected');
+    } else if (peer.hold === 'drain') {
+      if (peer.inFlight > 0) this.transition(peer, 'draining', 'operator_drain', now, added ?? 'peer_draining');
+      else this.transition(peer, 'drained', 'operator_drain', now, added ?? 'peer_drained');
+    } else if (peer.state === 'terminating' || added === null) {
+      this.transition(peer, 'active', 'dns', now, added ?? 'peer_restored');
+    }
+  }
+
+  private removePeer(peer: Peer<H>, now: number): void {
+    this.peers.delete(peer.address);
+    this.emit('peer_removed', peer, 'removed_from_dns', now);
+    this.options.onRemove?.(peer as Peer);
+  }
+
+  private forgetOldHolds(now: number): void {
+    const keep = this.options.holdRetentionMs ?? DEFAULT_HOLD_RETENTION_MS;
+    for (const [address, h] of this.holds) {
+      if (h.goneSince !== null && now - h.goneSince > keep && !this.peers.has(address)) this.holds.delete(address);
+    }
+  }
+
+  private transition(
+    peer: Peer<H>,
+    state: PeerState,
+    reason: PeerStateReason,
+    now: number,
+    event: PeerEventType,
+    detail?: string,
+  ): void {
+    peer.state = state;
+    peer.reason = reason;
+    peer.since = now;
+    this.emit(event, peer, reason, now, detail);
+  }
+
+  private emit(type: PeerEventType, peer: Peer<H>, reason: PeerStateReason, at: number, detail?: string): void {
+    const onEvent = this.options.onEvent;
+    if (onEvent === undefined) return;
+    const event: PeerEvent = { type, service: this.service, address: peer.address, state: peer.state, reason, at };
+    if (type === 'peer_ejected') event.until = peer.ejectedUntil;
+    if (detail !== undefined) event.detail = detail;
+    onEvent(event);
+  }
+
+  /**
+   * Recomputes the eligible set. Panic rule: when automatic ejections leave fewer active peers
+   * than (100 − maxEjectedPercent) % of the peers DNS lists and no operator holds, route to the
+   * automatically ejected ones too rather than fail everything (Envoy's healthy panic threshold).
+   */
+  private rebuild(now: number): void {
+    const active: Peer<H>[] = [];
+    const ejected: Peer<H>[] = [];
+    for (const peer of this.peers.values()) {
+      if (peer.state === 'active') active.push(peer);
+      else if (peer.autoEjected) ejected.push(peer);
+    }
+    const base = active.length + ejected.length;
+    const minActive = Math.ceil((base * (100 - this.options.maxEjectedPercent)) / 100);
+    const panic = ejected.length > 0 && active.length < minActive;
+    this.eligible = panic ? active.concat(ejected) : active;
+    if (panic !== this.panic) {
+      this.panic = panic;
+      this.options.onEvent?.({
+        type: panic ? 'panic_entered' : 'panic_left',
+        service: this.service,
+        address: '',
+        state: null,
+        reason: null,
+        at: now,
+        detail: `${active.length} of ${base} peers active`,
+      });
+    }
+    this.picker.reset(this.eligible);
+  }
+}

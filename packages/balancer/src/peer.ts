@@ -1,0 +1,67 @@
+import type { FailureCause, PeerState, PeerStateReason } from '@podgate/protocol';
+
+/** Operator decisions that outlive DNS refreshes: a drained or manually ejected address stays so. */
+export type PeerHold = 'drain' | 'eject';
+
+export interface PeerFailure {
+  cause: FailureCause;
+  at: number;
+  detail: string;
+}
+
+/**
+ * One pod address in a service's peer table. Identity is `host:port`; state and counters survive
+ * DNS refreshes. `handle` is the data plane's slot (its connection pool), kept here so a try needs
+ * no map lookup.
+ */
+export class Peer<H = unknown> {
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+
+  state: PeerState = 'active';
+  reason: PeerStateReason = 'dns';
+  since: number;
+  /** Operator hold, if any. */
+  hold: PeerHold | null = null;
+  /** Listed in the last DNS answer. */
+  listed = true;
+
+  /** Smooth weighted round robin: configured weight and the running current weight. */
+  weight = 1;
+  currentWeight = 0;
+
+  inFlight = 0;
+  requests = 0;
+  retries = 0;
+  failures: Partial<Record<FailureCause, number>> = {};
+  lastFailure: PeerFailure | null = null;
+
+  /** Automatic ejections so far (decays after a long healthy spell); sets the next ejection time. */
+  ejections = 0;
+  /** When an automatic ejection ends; null when not ejected or ejected by an operator. */
+  ejectedUntil: number | null = null;
+  lastReturnAt = 0;
+  consecutiveFailures = 0;
+
+  handle: H | undefined;
+
+  constructor(address: string, now: number) {
+    this.address = address;
+    const colon = address.lastIndexOf(':');
+    const host = address.slice(0, colon);
+    this.host = host.startsWith('[') ? host.slice(1, -1) : host;
+    this.port = Number(address.slice(colon + 1));
+    this.since = now;
+  }
+
+  /** Ejected by passive detection, so it comes back by itself (and is a panic-mode candidate). */
+  get autoEjected(): boolean {
+    return this.state === 'ejected' && this.ejectedUntil !== null;
+  }
+}
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function peerAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
