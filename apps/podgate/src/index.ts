@@ -1,1 +1,3 @@
-export {};
+export * from './config/index.js';
+export * from './demo.js';
+export * from './podgate.js';

@@ -1,1 +1,3 @@
-export {};
+export * from './dns-refresher.js';
+export * from './discovery-error.js';
+export { sortAddresses, sameAddresses } from './address-order.js';

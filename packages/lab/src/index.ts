@@ -1,1 +1,4 @@
-export {};
+export * from './dns-server.js';
+export * from './pod.js';
+export * from './cluster.js';
+export * from './load-generator.js';

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { isConfigError, loadConfigFile } from './config/index.js';
+import { startDemo, type Demo } from './demo.js';
+import { Podgate } from './podgate.js';
+
+const USAGE = `usage: podgate [--config podgate.yaml] [--port N]
+
+  --config FILE   run with this config (see docs/config.md)
+  (no --config)   run a demo on loopback: a lab DNS server, 4 pods, and podgate in front
+  --port N        demo only: where podgate listens (default 8080)
+  --help          this text`;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  } catch (err) {
+    process.stderr.write(`podgate: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let demo: Demo | null = null;
+  let podgate: Podgate;
+  try {
+    if (args.values.config !== undefined) {
+      podgate = await Podgate.start(await loadConfigFile(args.values.config));
+    } else {
+      demo = await startDemo(args.values.port === undefined ? 8080 : Number(args.values.port));
+      podgate = await Podgate.start(demo.config);
+      const { port } = podgate.address;
+      process.stdout.write(
+        `\npodgate demo: 4 lab pods behind podgate on 127.0.0.1:${port}. Try:\n\n` +
+          `  curl -s -X POST --data-binary 'an image' http://127.0.0.1:${port}/recognize\n\n` +
+          `Each answer names the pod that served it. Ctrl-C stops the demo.\n\n`,
+      );
+    }
+  } catch (err) {
+    if (isConfigError(err)) {
+      process.stderr.write(`podgate: invalid config${err.source === undefined ? '' : ` ${err.source}`}:\n${err.message}\n`);
+      return 2;
+    }
+    const e = err as { code?: string; message?: string };
+    process.stderr.write(`podgate: cannot start: ${e.code === undefined ? '' : `${e.code}: `}${e.message ?? String(err)}\n`);
+    await demo?.close();
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  podgate.logger.info('stopping: finishing in-flight requests');
+  await podgate.close();
+  await demo?.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`podgate: ${String(err)}\n`);
+    process.exit(1);
+  },
+);

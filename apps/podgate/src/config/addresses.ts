@@ -1,0 +1,67 @@
+import { isIP } from 'node:net';
+
+/** A value check for a string key: the normalised value, or the reason it is rejected. */
+export type StringCheck<T> = (text: string) => { value: T } | { error: string };
+
+const LABEL_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** RFC 1123: labels of a-z, 0-9 and '-', 1-63 chars, not starting or ending with '-'; 253 chars in all. */
+export function isDnsName(name: string): boolean {
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (bare.length === 0 || bare.length > 253) return false;
+  return bare.split('.').every((label) => label.length <= 63 && LABEL_RE.test(label));
+}
+
+export function isServiceName(name: string): boolean {
+  return name.length <= 63 && LABEL_RE.test(name);
+}
+
+export const checkDnsName: StringCheck<string> = (text) => {
+  const name = text.toLowerCase();
+  if (isDnsName(name)) return { value: name };
+  return { error: `${JSON.stringify(text)} is not a valid DNS name (labels of a-z, 0-9, '-', 1-63 chars)` };
+};
+
+const HOST_PORT_RE = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
+
+/** `host:port` or `[v6]:port` where the proxy listens. Port 0 picks a free port (tests use it). */
+export const checkListen: StringCheck<{ host: string; port: number }> = (text) => {
+  const m = HOST_PORT_RE.exec(text);
+  const usage = `must be "host:port" (e.g. 127.0.0.1:8080 or [::1]:8080), got ${JSON.stringify(text)}`;
+  if (!m) return { error: usage };
+  const v6 = m[1];
+  const host = v6 ?? m[2] ?? '';
+  if (v6 !== undefined ? isIP(v6) !== 6 : isIP(host) === 0 && !isDnsName(host.toLowerCase())) return { error: usage };
+  const port = Number(m[3]);
+  if (port > 65535) return { error: `port must be 0-65535, got ${port}` };
+  return { value: { host: v6 !== undefined ? host : host.toLowerCase(), port } };
+};
+
+// c-ares (node:dns Resolver#setServers) takes IP addresses only, so no names here.
+/** `ip`, `ip:port`, `[v6]:port` or a bare v6 address → `ip:port` / `[v6]:port`, port 53 by default. */
+export const checkNameserver: StringCheck<string> = (text) => {
+  const error = `${JSON.stringify(text)} is not an IP address with an optional port (e.g. 127.0.0.1:53, [::1]:53)`;
+  if (isIP(text) === 4) return { value: `${text}:53` };
+  if (isIP(text) === 6) return { value: `[${text}]:53` };
+  const m = HOST_PORT_RE.exec(text);
+  if (!m) return { error };
+  const port = Number(m[3]);
+  if (m[1] !== undefined && isIP(m[1]) === 6 && port >= 1 && port <= 65535) return { value: `[${m[1]}]:${port}` };
+  if (m[2] !== undefined && isIP(m[2]) === 4 && port >= 1 && port <= 65535) return { value: `${m[2]}:${port}` };
+  return { error };
+};
+
+/** Host header to route on: lower case, no port, no wildcard. */
+export const checkRouteHost: StringCheck<string> = (text) => {
+  if (text.includes('*')) return { error: 'wildcards are not supported (list each host)' };
+  if (text.includes(':')) return { error: 'must not include a port (routes match the Host header without it)' };
+  const host = text.toLowerCase().replace(/\.$/, '');
+  if (isDnsName(host)) return { value: host };
+  return { error: `${JSON.stringify(text)} is not a valid host name` };
+};
+
+export const checkPathPrefix: StringCheck<string> = (text) => {
+  if (!text.startsWith('/')) return { error: `must start with "/", got ${JSON.stringify(text)}` };
+  if (/[\s?#]/.test(text)) return { error: 'must be a path without spaces, query or fragment' };
+  return { value: text };
+};

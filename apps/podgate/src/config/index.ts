@@ -1,0 +1,11 @@
+export { ConfigError, isConfigError, type ConfigIssue } from './config-error.js';
+export { loadConfigFile, parseConfig } from './parse-config.js';
+export {
+  builtinServiceDefaults,
+  findRouteConflicts,
+  resolveConfig,
+  serviceFromInput,
+  type ServiceDefaults,
+} from './resolve-config.js';
+export { configDocs } from './config-docs.js';
+export { formatDuration, formatSize, parseDuration, parseSize } from './units.js';

@@ -1,0 +1,289 @@
+import { RETRY_ON_NAMES } from '@podgate/protocol';
+import { checkDnsName, checkListen, checkNameserver, checkPathPrefix, checkRouteHost } from './addresses.js';
+import type { ObjectSpec } from './schema-types.js';
+
+// The one description of the config file. Defaults follow what the seed's nginx/OpenResty setup proved
+// (DESIGN.md, "The story it comes from"); the reason for each is in its doc text, which becomes docs/config.md.
+
+const s = 1000;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Per-service policy: the keys of `defaults`, which every service may override key by key. */
+export const policySpec: ObjectSpec = {
+  kind: 'object',
+  doc: 'Policy applied to every service; each key can be overridden per service.',
+  fields: {
+    algorithm: {
+      kind: 'enum',
+      values: ['round_robin', 'least_request'],
+      default: 'round_robin',
+      doc: 'How a peer is picked: `round_robin` (as the seed used) or `least_request` (the peer with the fewest requests in flight).',
+    },
+    retry: {
+      kind: 'object',
+      doc: 'Retrying a failed try on another peer.',
+      fields: {
+        tries: {
+          kind: 'integer',
+          min: 1,
+          max: 10,
+          default: 3,
+          doc: 'All attempts, the first included (3 = first + 2 retries), as the seed\'s `proxy_next_upstream_tries 3`. Keep it above the rollout\'s `maxUnavailable` pods.',
+        },
+        on: {
+          kind: 'list',
+          item: { kind: 'enum', values: RETRY_ON_NAMES, doc: 'A failure class.' },
+          unique: true,
+          default: ['error', 'timeout', 'invalid_header', 'http_502', 'http_500', 'non_idempotent'],
+          doc: 'Failures that may be retried once the request was sent (connect failures always are); nginx\'s `proxy_next_upstream` names. `non_idempotent` allows retrying POST and other unsafe methods. A list replaces the default, it does not merge.',
+        },
+        deadline: {
+          kind: 'duration',
+          out: 'deadlineMs',
+          default: 30 * s,
+          doc: 'No retry starts after this much time since the request arrived.',
+        },
+        budget: {
+          kind: 'object',
+          doc: 'Retry budget: retries in flight per service stay under max(minConcurrent, percent % of requests in flight), so a failing service does not get a retry storm.',
+          fields: {
+            percent: { kind: 'number', min: 0, max: 100, default: 50, doc: 'Share of requests in flight that may be retries (0-100).' },
+            minConcurrent: { kind: 'integer', min: 0, max: 1_000_000, default: 10, doc: 'Retries always allowed in flight, whatever the share.' },
+          },
+        },
+      },
+    },
+    timeouts: {
+      kind: 'object',
+      doc: 'Upstream timeouts.',
+      fields: {
+        connect: {
+          kind: 'duration',
+          out: 'connectMs',
+          default: 2 * s,
+          doc: 'TCP connect to a pod. Short on purpose: a pod gone from the network (`No route to host`) costs the whole connect timeout; the seed saw 4 s average latency with 8 s.',
+        },
+        responseHeader: {
+          kind: 'duration',
+          out: 'responseHeaderMs',
+          default: 10 * s,
+          doc: 'From the request sent to the response header received.',
+        },
+        idle: { kind: 'duration', out: 'idleMs', default: 60 * s, doc: 'Longest silence while a response body streams.' },
+      },
+    },
+    keepalive: {
+      kind: 'object',
+      doc: 'Upstream connection pools, one per peer.',
+      fields: {
+        connections: {
+          kind: 'integer',
+          min: 0,
+          max: 100_000,
+          default: 64,
+          doc: 'Connections per peer in its pool (0 = no limit). The seed\'s `keepalive 300` was per nginx worker for all peers.',
+        },
+        idleTimeout: {
+          kind: 'duration',
+          out: 'idleTimeoutMs',
+          default: 30 * s,
+          doc: 'Idle upstream connections are closed after this; keep it below the pods\' own keep-alive timeout.',
+        },
+      },
+    },
+    body: {
+      kind: 'object',
+      doc: 'Request bodies.',
+      fields: {
+        bufferSize: {
+          kind: 'size',
+          out: 'bufferBytes',
+          default: 1 * MiB,
+          doc: 'Request bodies up to this size are buffered and can be replayed on a retry; larger ones stream and are not retried once sending began. At most `maxSize`.',
+        },
+        maxSize: { kind: 'size', out: 'maxBytes', default: 10 * MiB, doc: 'Larger request bodies are refused with 413.' },
+      },
+    },
+    ejection: {
+      kind: 'object',
+      doc: 'Passive ejection of failing peers (connect failures eject at once).',
+      fields: {
+        consecutive5xx: {
+          kind: 'integer',
+          min: 0,
+          max: 1000,
+          default: 5,
+          doc: 'Consecutive 5xx (or response timeouts) from a peer that eject it. 0 = never.',
+        },
+        baseTime: {
+          kind: 'duration',
+          out: 'baseMs',
+          default: 30 * s,
+          doc: 'Ejection time is baseTime × number of ejections so far, capped at maxTime; then the peer comes back by itself.',
+        },
+        maxTime: { kind: 'duration', out: 'maxMs', default: 5 * 60 * s, doc: 'Cap on one ejection\'s time. At least `baseTime`.' },
+        maxEjectedPercent: {
+          kind: 'number',
+          min: 0,
+          max: 100,
+          default: 50,
+          doc: 'At most this share of a service\'s peers (0-100) is ejected automatically; past it the panic rule routes to them rather than fail everything.',
+        },
+      },
+    },
+  },
+};
+
+export const routeSpec: ObjectSpec = {
+  kind: 'object',
+  doc: 'A route: requests matching it go to this service. The longest matching prefix wins.',
+  fields: {
+    host: {
+      kind: 'string',
+      typeDoc: 'host name',
+      check: checkRouteHost,
+      defaultDoc: 'any host',
+      doc: 'Host header to match, without port, lower-cased. No wildcards. Omit to match any host.',
+    },
+    pathPrefix: {
+      kind: 'string',
+      typeDoc: 'path',
+      check: checkPathPrefix,
+      required: true,
+      doc: 'Path prefix, starting with `/`.',
+    },
+  },
+};
+
+/** The keys a service has besides the policy keys it may override. */
+export const serviceOwnFields: ObjectSpec['fields'] = {
+  dnsName: {
+    kind: 'string',
+    typeDoc: 'DNS name',
+    check: checkDnsName,
+    required: true,
+    doc: 'The headless Service\'s DNS name (e.g. `image-lobby-production.cloud.svc.cluster.local`), resolved for A and AAAA records; one peer per address.',
+  },
+  port: { kind: 'integer', min: 1, max: 65535, required: true, doc: 'Port the pods listen on.' },
+  routes: {
+    kind: 'list',
+    item: routeSpec,
+    nonEmpty: true,
+    default: [{ pathPrefix: '/' }],
+    defaultDoc: '`[{ pathPrefix: / }]`',
+    doc: 'Which requests go to this service. Two services may not claim the same host + pathPrefix.',
+  },
+};
+
+export const serviceSpec: ObjectSpec = {
+  kind: 'object',
+  doc: 'One service: a headless Service whose pods are the peers.',
+  fields: { ...serviceOwnFields, ...policySpec.fields },
+};
+
+/** Top-level keys except `services`, which is a map checked by resolveConfig. */
+export const rootSpec: ObjectSpec = {
+  kind: 'object',
+  doc: 'The config file.',
+  fields: {
+    listen: {
+      kind: 'string',
+      typeDoc: '"host:port"',
+      check: checkListen,
+      default: '127.0.0.1:8080',
+      doc: 'Where the proxy accepts client traffic: `host:port` or `[v6]:port`. Port 0 picks a free port.',
+    },
+    dns: {
+      kind: 'object',
+      doc: 'Service discovery by DNS.',
+      fields: {
+        nameservers: {
+          kind: 'list',
+          item: { kind: 'string', typeDoc: 'IP[:port]', check: checkNameserver, doc: 'A nameserver.' },
+          default: [],
+          defaultDoc: 'none (required when services are configured)',
+          doc: 'Cluster DNS servers as `ip:port` (port 53 if omitted), tried in order. Never taken from /etc/resolv.conf: the cluster DNS must be named explicitly.',
+        },
+        timeout: {
+          kind: 'duration',
+          out: 'timeoutMs',
+          default: 2 * s,
+          doc: 'Per-query timeout, as the seed\'s resolver used (c-ares doubles it on each retransmission).',
+        },
+        attempts: { kind: 'integer', min: 1, max: 10, default: 3, doc: 'Queries per nameserver before giving up.' },
+        minRefresh: {
+          kind: 'duration',
+          out: 'minRefreshMs',
+          default: 1 * s,
+          doc: 'Refresh no sooner than this after an answer, whatever its TTL. At most `maxRefresh`.',
+        },
+        maxRefresh: {
+          kind: 'duration',
+          out: 'maxRefreshMs',
+          default: 30 * s,
+          doc: 'Refresh no later than this after an answer, whatever its TTL (the seed polled every 30 s).',
+        },
+        emptyGrace: {
+          kind: 'duration',
+          out: 'emptyGraceMs',
+          default: 30 * s,
+          allowZero: true,
+          doc: 'How long an NXDOMAIN or empty answer keeps the last known good set before the service empties (0 = at once).',
+        },
+        jitter: {
+          kind: 'number',
+          min: 0,
+          max: 1,
+          default: 0.1,
+          doc: 'Random extra delay per refresh, as a share of the interval (0.1 = up to +10 %), so services do not refresh in lockstep.',
+        },
+      },
+    },
+    client: {
+      kind: 'object',
+      doc: 'Limits on client connections (the downstream side).',
+      fields: {
+        headerTimeout: {
+          kind: 'duration',
+          out: 'headerTimeoutMs',
+          default: 10 * s,
+          doc: 'Time allowed for a client to send the whole request header (slowloris guard).',
+        },
+        requestTimeout: {
+          kind: 'duration',
+          out: 'requestTimeoutMs',
+          default: 60 * s,
+          doc: 'Time allowed for a client to send the whole request, body included.',
+        },
+        keepAliveTimeout: {
+          kind: 'duration',
+          out: 'keepAliveTimeoutMs',
+          default: 65 * s,
+          doc: 'Idle keep-alive client connections are closed after this; above the 60 s idle timeout of common load balancers in front, so they close first.',
+        },
+        maxHeaderSize: {
+          kind: 'size',
+          out: 'maxHeaderBytes',
+          min: 1 * KiB,
+          default: 16 * KiB,
+          doc: 'Largest request header block accepted; larger gets 431. Node\'s default is 16 KiB.',
+        },
+      },
+    },
+    log: {
+      kind: 'object',
+      doc: 'Logging.',
+      fields: {
+        level: {
+          kind: 'enum',
+          values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          default: 'info',
+          doc: 'Least severe level written.',
+        },
+        access: { kind: 'boolean', default: true, doc: 'Write one access line per request.' },
+      },
+    },
+    defaults: policySpec,
+  },
+};

@@ -1,0 +1,54 @@
+import type { RecordWithTtl } from 'node:dns';
+import { sortAddresses } from './address-order.js';
+
+/** What one refresh learnt from its A and AAAA queries. */
+export type DnsOutcome =
+  | { kind: 'resolved'; addresses: string[]; ttlSeconds: number }
+  /** NXDOMAIN or NODATA on both families: the name has no addresses now. */
+  | { kind: 'empty'; code: 'ENOTFOUND' | 'ENODATA'; message: string }
+  /** Timeout, SERVFAIL, refused...: the answer is unknown, not empty. */
+  | { kind: 'failed'; code: string; message: string };
+
+type Answer = PromiseSettledResult<RecordWithTtl[]>;
+
+interface QueryError {
+  code: string;
+  message: string;
+}
+
+function queryError(reason: unknown): QueryError {
+  if (reason instanceof Error) {
+    const code = (reason as NodeJS.ErrnoException).code;
+    return { code: typeof code === 'string' ? code : 'EUNKNOWN', message: reason.message };
+  }
+  return { code: 'EUNKNOWN', message: String(reason) };
+}
+
+function isEmptyCode(code: string): code is 'ENOTFOUND' | 'ENODATA' {
+  return code === 'ENOTFOUND' || code === 'ENODATA';
+}
+
+/**
+ * Combines the A and AAAA answers. Any address from either family is a success (a single-stack
+ * Service answers NODATA for the other family). With no address, an error other than NXDOMAIN or
+ * NODATA on either family makes it a failure, since that family might have held the addresses.
+ */
+export function classifyAnswers(v4: Answer, v6: Answer, dnsName: string): DnsOutcome {
+  const records = [v4, v6].flatMap((answer) => (answer.status === 'fulfilled' ? answer.value : []));
+  if (records.length > 0) {
+    return {
+      kind: 'resolved',
+      addresses: sortAddresses(records.map((record) => record.address)),
+      ttlSeconds: Math.min(...records.map((record) => record.ttl)),
+    };
+  }
+  // A fulfilled empty list does not happen with c-ares (it reports ENODATA), but means the same.
+  const errors = [v4, v6].map((answer) =>
+    answer.status === 'rejected' ? queryError(answer.reason) : { code: 'ENODATA', message: `no records for ${dnsName}` },
+  );
+  const hard = errors.find((error) => !isEmptyCode(error.code));
+  if (hard !== undefined) return { kind: 'failed', ...hard };
+  const notFound = errors.find((error) => error.code === 'ENOTFOUND');
+  const first = notFound ?? errors[0] ?? { code: 'ENODATA', message: `no records for ${dnsName}` };
+  return { kind: 'empty', code: notFound === undefined ? 'ENODATA' : 'ENOTFOUND', message: first.message };
+}

@@ -1,0 +1,232 @@
+import { Resolver } from 'node:dns/promises';
+import type { DnsConfig } from '@podgate/protocol';
+import { sameAddresses } from './address-order.js';
+import { DiscoveryError } from './discovery-error.js';
+import { classifyAnswers, type DnsOutcome } from './dns-outcome.js';
+import { answerDelayMs, retryDelayMs } from './refresh-delay.js';
+
+export type DnsEvent =
+  | { type: 'dns_resolved'; service: string; addresses: readonly string[]; ttlSeconds: number; nextRefreshMs: number; changed: boolean }
+  | { type: 'dns_failed'; service: string; code: string; message: string; keptAddresses: number; lastKnownGoodAgeMs: number | null }
+  /** NXDOMAIN or no records, still inside the grace period: the last known good set is kept. */
+  | { type: 'dns_empty'; service: string; code: 'ENOTFOUND' | 'ENODATA'; graceRemainingMs: number }
+  /** Grace over (or nothing to keep): the service has no addresses. */
+  | { type: 'dns_emptied'; service: string };
+
+export interface DnsStatus {
+  lastRefreshAt: number | null;
+  lastSuccessAt: number | null;
+  lastError: { code: string; message: string; at: number } | null;
+  lastKnownGoodAgeMs: number | null;
+  addresses: readonly string[];
+  nextRefreshAt: number | null;
+}
+
+export interface DnsRefresherOptions {
+  service: string;
+  dnsName: string;
+  dns: DnsConfig;
+  /** Called only when the set changes, with sorted, deduplicated IPv4 and IPv6 addresses. */
+  onAddresses: (addresses: readonly string[]) => void;
+  /** Called once per refresh with what it found. */
+  onEvent?: (event: DnsEvent) => void;
+  /** Random source for jitter, in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Clock in ms. Default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * Resolves one Service's headless DNS name on a timer that follows the answer's TTL, and keeps the
+ * last known good addresses through DNS failures. Refreshers share nothing, so one service's DNS
+ * trouble never delays another's (the failure mode of the nginx setup podgate replaces).
+ */
+export class DnsRefresher {
+  readonly #service: string;
+  readonly #dnsName: string;
+  readonly #dns: DnsConfig;
+  readonly #onAddresses: (addresses: readonly string[]) => void;
+  readonly #onEvent: (event: DnsEvent) => void;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  readonly #resolver: Resolver;
+
+  #addresses: readonly string[] = [];
+  #lastRefreshAt: number | null = null;
+  #lastSuccessAt: number | null = null;
+  #lastError: DnsStatus['lastError'] = null;
+  #nextRefreshAt: number | null = null;
+  /** When the first NXDOMAIN/NODATA of the current empty streak came; null while answers have addresses. */
+  #emptySince: number | null = null;
+  #running = false;
+  /** Bumped by stop(), so a refresh that was in flight then changes nothing when it lands. */
+  #generation = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #inFlight: Promise<void> | null = null;
+
+  constructor(options: DnsRefresherOptions) {
+    validate(options);
+    this.#service = options.service;
+    this.#dnsName = options.dnsName;
+    this.#dns = options.dns;
+    this.#onAddresses = options.onAddresses;
+    this.#onEvent = options.onEvent ?? (() => undefined);
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.#resolver = new Resolver({ timeout: options.dns.timeoutMs, tries: options.dns.attempts });
+    try {
+      this.#resolver.setServers(options.dns.nameservers);
+    } catch (error) {
+      throw new DiscoveryError('PODGATE_DNS_INVALID_OPTION', `invalid dns.nameservers: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Resolves at once, then again after each answer's TTL (bounded) until stop(). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    void this.refresh();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#generation += 1;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#nextRefreshAt = null;
+    this.#inFlight = null;
+    this.#resolver.cancel();
+  }
+
+  /** One refresh now; joins the one in flight rather than overlapping it. Never rejects. */
+  refresh(): Promise<void> {
+    if (this.#inFlight !== null) return this.#inFlight;
+    const tracked: Promise<void> = this.#refreshOnce(this.#generation).finally(() => {
+      if (this.#inFlight === tracked) this.#inFlight = null;
+    });
+    this.#inFlight = tracked;
+    return tracked;
+  }
+
+  status(): DnsStatus {
+    return {
+      lastRefreshAt: this.#lastRefreshAt,
+      lastSuccessAt: this.#lastSuccessAt,
+      lastError: this.#lastError,
+      lastKnownGoodAgeMs: this.#lastKnownGoodAgeMs(),
+      addresses: this.#addresses,
+      nextRefreshAt: this.#nextRefreshAt,
+    };
+  }
+
+  async #refreshOnce(generation: number): Promise<void> {
+    this.#lastRefreshAt = this.#now();
+    let delayMs: number;
+    try {
+      const [v4, v6] = await Promise.allSettled([
+        this.#resolver.resolve4(this.#dnsName, { ttl: true }),
+        this.#resolver.resolve6(this.#dnsName, { ttl: true }),
+      ]);
+      if (generation !== this.#generation) return;
+      delayMs = this.#apply(classifyAnswers(v4, v6, this.#dnsName));
+    } catch (error) {
+      // Only a listener can throw here; the loop goes on and the next refresh delivers again.
+      if (generation !== this.#generation) return;
+      const message = error instanceof Error ? error.message : String(error);
+      this.#lastError = { code: 'PODGATE_DNS_LISTENER_FAILED', message, at: this.#now() };
+      delayMs = retryDelayMs(this.#dns, this.#random);
+    }
+    this.#schedule(delayMs);
+  }
+
+  /** Applies one outcome to the state, tells the listeners, and returns the delay to the next refresh. */
+  #apply(outcome: DnsOutcome): number {
+    const at = this.#now();
+    if (outcome.kind === 'resolved') {
+      const delayMs = answerDelayMs(outcome.ttlSeconds, this.#dns, this.#random);
+      const changed = !sameAddresses(outcome.addresses, this.#addresses);
+      if (changed) this.#setAddresses(outcome.addresses);
+      this.#lastSuccessAt = at;
+      this.#emptySince = null;
+      this.#onEvent({
+        type: 'dns_resolved',
+        service: this.#service,
+        addresses: outcome.addresses,
+        ttlSeconds: outcome.ttlSeconds,
+        nextRefreshMs: delayMs,
+        changed,
+      });
+      return delayMs;
+    }
+    this.#lastError = { code: outcome.code, message: outcome.message, at };
+    const retryMs = retryDelayMs(this.#dns, this.#random);
+    if (outcome.kind === 'failed') {
+      // Unknown is not empty: keep serving the last known good set.
+      this.#onEvent({
+        type: 'dns_failed',
+        service: this.#service,
+        code: outcome.code,
+        message: outcome.message,
+        keptAddresses: this.#addresses.length,
+        lastKnownGoodAgeMs: this.#lastKnownGoodAgeMs(),
+      });
+      return retryMs;
+    }
+    // An NXDOMAIN can be a DNS blip during a rollout or a Service re-created: wait emptyGraceMs
+    // before dropping every pod, and check again at the end of the grace rather than later.
+    this.#emptySince ??= at;
+    const graceRemainingMs = this.#emptySince + this.#dns.emptyGraceMs - at;
+    if (graceRemainingMs > 0 && this.#addresses.length > 0) {
+      this.#onEvent({ type: 'dns_empty', service: this.#service, code: outcome.code, graceRemainingMs });
+      return Math.min(retryMs, graceRemainingMs);
+    }
+    if (this.#addresses.length > 0) this.#setAddresses([]);
+    this.#onEvent({ type: 'dns_emptied', service: this.#service });
+    return retryMs;
+  }
+
+  #setAddresses(addresses: readonly string[]): void {
+    // The listener goes first: if it throws, the set stays the old one and the next refresh retries.
+    this.#onAddresses(addresses);
+    this.#addresses = addresses;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (!this.#running) {
+      this.#nextRefreshAt = null;
+      return;
+    }
+    this.#nextRefreshAt = this.#now() + delayMs;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.refresh();
+    }, delayMs);
+    // A refresher alone must not keep the process alive.
+    this.#timer.unref();
+  }
+
+  #lastKnownGoodAgeMs(): number | null {
+    return this.#lastSuccessAt === null ? null : this.#now() - this.#lastSuccessAt;
+  }
+}
+
+function validate(options: DnsRefresherOptions): void {
+  const { dns } = options;
+  const fail = (path: string, why: string): never => {
+    throw new DiscoveryError('PODGATE_DNS_INVALID_OPTION', `invalid ${path}: ${why}`);
+  };
+  if (options.service.length === 0) fail('service', 'empty');
+  if (options.dnsName.length === 0) fail('dnsName', 'empty');
+  if (dns.nameservers.length === 0) fail('dns.nameservers', 'empty');
+  if (!Number.isInteger(dns.timeoutMs) || dns.timeoutMs <= 0) fail('dns.timeoutMs', 'must be a positive integer');
+  if (!Number.isInteger(dns.attempts) || dns.attempts <= 0) fail('dns.attempts', 'must be a positive integer');
+  // A positive floor bounds how often the loop can run even with TTL 0 answers.
+  if (!(dns.minRefreshMs > 0)) fail('dns.minRefreshMs', 'must be positive');
+  if (!(dns.maxRefreshMs >= dns.minRefreshMs)) fail('dns.maxRefreshMs', 'must be at least dns.minRefreshMs');
+  if (!(dns.emptyGraceMs >= 0)) fail('dns.emptyGraceMs', 'must not be negative');
+  if (!(dns.jitter >= 0 && dns.jitter <= 1)) fail('dns.jitter', 'must be between 0 and 1');
+}

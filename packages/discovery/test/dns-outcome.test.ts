@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { classifyAnswers } from '../src/dns-outcome.js';
+
+const ok = (...records: [string, number][]): PromiseSettledResult<{ address: string; ttl: number }[]> => ({
+  status: 'fulfilled',
+  value: records.map(([address, ttl]) => ({ address, ttl })),
+});
+const fail = (code: string): PromiseRejectedResult => ({
+  status: 'rejected',
+  reason: Object.assign(new Error(`query ${code} web.example`), { code }),
+});
+
+describe('classifyAnswers', () => {
+  it('takes the union of both families and the lowest TTL', () => {
+    expect(classifyAnswers(ok(['10.0.0.2', 30], ['10.0.0.1', 10]), ok(['fd00::1', 20]), 'web.example')).toEqual({
+      kind: 'resolved',
+      addresses: ['10.0.0.1', '10.0.0.2', 'fd00::1'],
+      ttlSeconds: 10,
+    });
+  });
+
+  it('counts addresses from one family as a success whatever the other family did', () => {
+    expect(classifyAnswers(ok(['10.0.0.1', 5]), fail('ETIMEOUT'), 'web.example').kind).toBe('resolved');
+    expect(classifyAnswers(fail('ENODATA'), ok(['fd00::1', 5]), 'web.example').kind).toBe('resolved');
+  });
+
+  it('calls NXDOMAIN or NODATA on both families empty, NXDOMAIN winning', () => {
+    expect(classifyAnswers(fail('ENODATA'), fail('ENODATA'), 'web.example')).toMatchObject({ kind: 'empty', code: 'ENODATA' });
+    expect(classifyAnswers(fail('ENODATA'), fail('ENOTFOUND'), 'web.example')).toMatchObject({ kind: 'empty', code: 'ENOTFOUND' });
+  });
+
+  it('calls any other error without addresses a failure, not an empty answer', () => {
+    expect(classifyAnswers(fail('ENOTFOUND'), fail('ETIMEOUT'), 'web.example')).toMatchObject({ kind: 'failed', code: 'ETIMEOUT' });
+    expect(classifyAnswers(fail('ESERVFAIL'), fail('ECONNREFUSED'), 'web.example')).toMatchObject({ kind: 'failed', code: 'ESERVFAIL' });
+    expect(classifyAnswers({ status: 'rejected', reason: 'boom' }, fail('ENODATA'), 'web.example')).toMatchObject({
+      kind: 'failed',
+      code: 'EUNKNOWN',
+    });
+  });
+});

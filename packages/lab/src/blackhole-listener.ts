@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { LabError } from './lab-error.js';
+
+/**
+ * A TCP listener that never accepts, so new connects to host:port time out instead of
+ * being refused — what a client sees when a pod's IP still routes but nothing answers
+ * (nginx's `113: No route to host` / connect timeout case in the seed write-up).
+ *
+ * Node cannot listen without accepting, so a python3 child binds with backlog 0 and
+ * never calls accept(); one filler connection from here fills the accept queue. With
+ * net.ipv4.tcp_abort_on_overflow=0 (the Linux default) the kernel then drops further
+ * SYNs, which the client sees as a true connect timeout.
+ */
+
+// Binding may race the node listener's fd being freed, so the child retries briefly.
+const PYTHON_SCRIPT = `
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+for attempt in range(100):
+    try:
+        s.bind((host, port))
+        break
+    except OSError as e:
+        if attempt == 99:
+            print('error ' + str(e), flush=True)
+            sys.exit(1)
+        time.sleep(0.02)
+s.listen(0)
+print('ready', flush=True)
+sys.stdin.read()
+`;
+
+const READY_TIMEOUT_MS = 10_000;
+
+export class BlackholeListener {
+  #child: ChildProcess;
+  #filler: net.Socket;
+  #closed = false;
+
+  private constructor(child: ChildProcess, filler: net.Socket) {
+    this.#child = child;
+    this.#filler = filler;
+  }
+
+  static async start(host: string, port: number): Promise<BlackholeListener> {
+    const child = await spawnReady(host, port);
+    try {
+      const filler = await connectFiller(host, port);
+      return new BlackholeListener(child, filler);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#filler.destroy();
+    const child = this.#child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Closing stdin is the polite way out; SIGKILL is the backstop so close() is bounded.
+    child.stdin?.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 1000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function spawnReady(host: string, port: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', PYTHON_SCRIPT, host, String(port)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new LabError('LAB_BLACKHOLE_FAILED', `blackhole listener on ${host}:${port} not ready after ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        fail(new LabError('LAB_NO_PYTHON', 'blackhole termination needs python3 on PATH to hold a listener that never accepts; python3 was not found'));
+      } else {
+        fail(e);
+      }
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      err += chunk;
+    });
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('ready\n')) {
+        clearTimeout(timer);
+        resolve(child);
+      } else if (out.includes('error')) {
+        fail(new LabError('LAB_BLACKHOLE_FAILED', `blackhole listener could not bind ${host}:${port}: ${out.trim()}`));
+      }
+    });
+    child.once('exit', (code) => {
+      if (!out.includes('ready\n')) {
+        fail(new LabError('LAB_BLACKHOLE_FAILED', `blackhole listener exited with ${code}: ${(out + err).trim()}`));
+      }
+    });
+  });
+}
+
+function connectFiller(host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(READY_TIMEOUT_MS, () => {
+      socket.destroy();
+      reject(new LabError('LAB_BLACKHOLE_FAILED', `filler connection to ${host}:${port} timed out`));
+    });
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      // Never read: the child never accepts, so nothing will arrive anyway.
+      socket.on('error', () => {});
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}

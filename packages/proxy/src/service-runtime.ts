@@ -1,0 +1,109 @@
+import { Peer, PeerTable } from '@podgate/balancer';
+import type { PeerEvent, ServiceConfig } from '@podgate/protocol';
+import { Pool } from 'undici';
+
+/** Counters of one service, read by the access log, the admin API and metrics. */
+export interface ServiceCounters {
+  requests: number;
+  inFlight: number;
+  retries: number;
+  retriesInFlight: number;
+  /** Retries refused because the budget was spent. */
+  budgetExhausted: number;
+  responses: Record<string, number>;
+}
+
+/**
+ * A service in the data plane: its config, its peer table and one undici Pool per peer (not
+ * BalancedPool: it cannot eject). Pools are made on a peer's first try and closed when the peer
+ * leaves the table.
+ */
+export class ServiceRuntime {
+  readonly name: string;
+  readonly config: ServiceConfig;
+  readonly table: PeerTable<Pool>;
+  readonly counters: ServiceCounters = {
+    requests: 0,
+    inFlight: 0,
+    retries: 0,
+    retriesInFlight: 0,
+    budgetExhausted: 0,
+    responses: {},
+  };
+  /** Set when DNS answered but listed no address (explains a 503). */
+  emptyReason: string | null = 'no DNS answer yet';
+  private readonly poolOptions: Pool.Options;
+
+  constructor(config: ServiceConfig, onEvent: (event: PeerEvent) => void) {
+    this.name = config.name;
+    this.config = config;
+    this.table = new PeerTable<Pool>({
+      service: config.name,
+      algorithm: config.algorithm,
+      consecutive5xx: config.ejection.consecutive5xx,
+      baseEjectionMs: config.ejection.baseMs,
+      maxEjectionMs: config.ejection.maxMs,
+      maxEjectedPercent: config.ejection.maxEjectedPercent,
+      onEvent,
+      onRemove: (peer) => {
+        const pool = (peer as Peer<Pool>).handle;
+        if (pool !== undefined) void pool.close().catch(() => undefined);
+      },
+    });
+    this.poolOptions = {
+      connections: config.keepalive.connections === 0 ? null : config.keepalive.connections,
+      pipelining: 1,
+      keepAliveTimeout: config.keepalive.idleTimeoutMs,
+      keepAliveMaxTimeout: config.keepalive.idleTimeoutMs,
+      headersTimeout: config.timeouts.responseHeaderMs,
+      bodyTimeout: config.timeouts.idleMs,
+      connect: { timeout: config.timeouts.connectMs, noDelay: true },
+    };
+  }
+
+  /** The pool of a peer, made on first use. */
+  pool(peer: Peer<Pool>): Pool {
+    let pool = peer.handle;
+    if (pool === undefined) {
+      const origin = peer.host.includes(':') ? `http://[${peer.host}]:${peer.port}` : `http://${peer.host}:${peer.port}`;
+      pool = new Pool(origin, this.poolOptions);
+      peer.handle = pool;
+    }
+    return pool;
+  }
+
+  /** Applies a DNS answer (IPs) as `ip:port` peers. */
+  setAddresses(ips: readonly string[], now: number): void {
+    const port = this.config.port;
+    this.emptyReason = ips.length === 0 ? `DNS name ${this.config.dnsName} lists no addresses` : null;
+    this.table.setAddresses(
+      ips.map((ip) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)),
+      now,
+    );
+  }
+
+  /**
+   * Retry budget (Envoy's retry_budget): retries in flight stay under
+   * max(minConcurrent, percent % of requests in flight), so a sick service is not hit by a storm.
+   */
+  retryAllowed(): boolean {
+    const { percent, minConcurrent } = this.config.retry.budget;
+    const limit = Math.max(minConcurrent, (this.counters.inFlight * percent) / 100);
+    return this.counters.retriesInFlight < limit;
+  }
+
+  /** Why no peer can be picked, in one line for the 503 body. */
+  noPeerReason(): string {
+    if (this.emptyReason !== null) return `service ${this.name} has no pods: ${this.emptyReason}`;
+    const states: Record<string, number> = {};
+    for (const p of this.table.list()) states[p.state] = (states[p.state] ?? 0) + 1;
+    const summary = Object.entries(states).map(([s, n]) => `${n} ${s}`).join(', ');
+    return `no usable peer for service ${this.name} (${summary})`;
+  }
+
+  async close(now: number): Promise<void> {
+    const pools = this.table.list().map((p) => p.handle).filter((p): p is Pool => p !== undefined);
+    this.table.clear(now);
+    await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,88 @@
+import { LabPod } from '@podgate/lab';
+import type { PodgateConfig, ServiceConfig } from '@podgate/protocol';
+import { request as httpRequest } from 'node:http';
+import { pino } from 'pino';
+import { ProxyServer } from '../src/index.js';
+
+export type ServiceOverrides = { [K in keyof ServiceConfig]?: ServiceConfig[K] extends object ? Partial<ServiceConfig[K]> : ServiceConfig[K] };
+
+/** A service as the config loader would resolve it, with the documented defaults. */
+export function serviceConfig(name: string, port: number, overrides: ServiceOverrides = {}): ServiceConfig {
+  const base: ServiceConfig = {
+    name,
+    dnsName: `${name}.lab.svc.cluster.local`,
+    port,
+    routes: [{ pathPrefix: '/' }],
+    algorithm: 'round_robin',
+    retry: {
+      tries: 3,
+      on: ['error', 'timeout', 'invalid_header', 'http_502', 'http_500', 'non_idempotent'],
+      deadlineMs: 30_000,
+      budget: { percent: 50, minConcurrent: 10 },
+    },
+    timeouts: { connectMs: 2000, responseHeaderMs: 10_000, idleMs: 60_000 },
+    keepalive: { connections: 64, idleTimeoutMs: 30_000 },
+    body: { bufferBytes: 1024 * 1024, maxBytes: 10 * 1024 * 1024 },
+    ejection: { consecutive5xx: 5, baseMs: 30_000, maxMs: 300_000, maxEjectedPercent: 50 },
+  };
+  const merged = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = merged[key];
+    merged[key] = value !== null && typeof value === 'object' && !Array.isArray(value) && typeof current === 'object'
+      ? { ...(current as object), ...value }
+      : value;
+  }
+  return merged as unknown as ServiceConfig;
+}
+
+export function proxyConfig(services: ServiceConfig[]): PodgateConfig {
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    dns: { nameservers: ['127.0.0.1:53'], timeoutMs: 500, attempts: 2, minRefreshMs: 1000, maxRefreshMs: 30_000, emptyGraceMs: 30_000, jitter: 0 },
+    client: { headerTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 7000, maxHeaderBytes: 16 * 1024 },
+    log: { level: 'silent', access: false },
+    services,
+  };
+}
+
+export interface Harness {
+  proxy: ProxyServer;
+  url: string;
+  pods: LabPod[];
+  close(): Promise<void>;
+}
+
+/** A proxy on 127.0.0.1 with one service over `podCount` lab pods on 127.<subnet>.0.x. */
+export async function startHarness(subnet: number, podCount: number, overrides: ServiceOverrides = {}, port = 18100 + subnet): Promise<Harness> {
+  const pods: LabPod[] = [];
+  for (let i = 1; i <= podCount; i++) pods.push(await LabPod.start({ name: `pod-${i}`, host: `127.${subnet}.0.${i}`, port }));
+  const proxy = new ProxyServer({ config: proxyConfig([serviceConfig('svc', port, overrides)]), logger: pino({ level: 'silent' }) });
+  const addr = await proxy.listen();
+  proxy.setAddresses('svc', pods.map((p) => p.host));
+  return {
+    proxy,
+    url: `http://127.0.0.1:${addr.port}`,
+    pods,
+    async close() {
+      await proxy.close(100);
+      await Promise.all(pods.map((p) => p.close()));
+    },
+  };
+}
+
+/** A request through node:http, which (unlike undici) lets a test send any header it likes. */
+export function nodeRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}

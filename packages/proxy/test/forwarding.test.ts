@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { nodeRequest, startHarness, type Harness } from './fixtures.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness(211, 2);
+});
+afterAll(() => h.close());
+
+async function echo(headers: Record<string, string>, body?: string) {
+  const res = await nodeRequest(`${h.url}/echo`, { method: body === undefined ? 'GET' : 'POST', headers, body });
+  return { status: res.status, json: JSON.parse(res.body) as { pod: string; headers: Record<string, string>; bodyBytes: number } };
+}
+
+describe('forwarding', () => {
+  it('balances round robin over the pods', async () => {
+    const pods: string[] = [];
+    for (let i = 0; i < 4; i++) pods.push((await echo({})).json.pod);
+    expect(pods).toEqual(['pod-1', 'pod-2', 'pod-1', 'pod-2']);
+  });
+
+  it('strips hop-by-hop headers and those Connection names, keeps end-to-end ones', async () => {
+    const { json } = await echo({
+      connection: 'keep-alive, x-secret-hop',
+      'x-secret-hop': '1',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      'proxy-authorization': 'Basic Zm9vOmJhcg==',
+      'x-end-to-end': 'yes',
+    });
+    expect(json.headers['x-secret-hop']).toBeUndefined();
+    expect(json.headers['keep-alive']).toBeUndefined();
+    expect(json.headers.te).toBeUndefined();
+    expect(json.headers['proxy-authorization']).toBeUndefined();
+    expect(json.headers['x-end-to-end']).toBe('yes');
+  });
+
+  it('keeps the client Host and appends X-Forwarded-For, -Proto and -Host', async () => {
+    const { json } = await echo({ host: 'api.example.test', 'x-forwarded-for': '127.9.9.9' });
+    expect(json.headers.host).toBe('api.example.test');
+    expect(json.headers['x-forwarded-for']).toBe('127.9.9.9, 127.0.0.1');
+    expect(json.headers['x-forwarded-proto']).toBe('http');
+    expect(json.headers['x-forwarded-host']).toBe('api.example.test');
+    expect(json.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-/);
+  });
+
+  it('forwards a request body and does not pass Expect on', async () => {
+    const { json } = await echo({ expect: '100-continue', 'content-type': 'text/plain' }, 'x'.repeat(5000));
+    expect(json.bodyBytes).toBe(5000);
+    expect(json.headers.expect).toBeUndefined();
+    expect(json.headers['content-length']).toBe('5000');
+  });
+
+  it('strips hop-by-hop headers from the response and streams its body', async () => {
+    const res = await request(`${h.url}/recognize`, { method: 'POST', body: Buffer.alloc(64 * 1024) });
+    expect(res.statusCode).toBe(200);
+    // The pod says timeout=5; what reaches the client is podgate's own keep-alive, not the pod's.
+    expect(res.headers['keep-alive']).toBe('timeout=7');
+    expect(((await res.body.json()) as { bytes: number }).bytes).toBe(64 * 1024);
+  });
+});
