@@ -71,8 +71,11 @@ export class Podgate {
   }
 
   private peerEvent(e: PeerEvent): void {
-    if (e.type === 'peer_ejected') this.logger.warn(e, `peer ${e.address} ejected: ${e.detail ?? e.reason}`);
-    else this.logger.info(e, `${e.type.replace('_', ' ')} ${e.address}`.trim());
+    if (e.type === 'peer_ejected') {
+      this.logger.warn(e, `peer ${e.address} ejected: ${e.detail ?? e.reason}`);
+      // A pod that dies is usually a rollout: look for its replacement now rather than at the TTL.
+      if (e.reason !== 'operator_eject') this.refreshers.get(e.service)?.refreshSoon();
+    } else this.logger.info(e, `${e.type.replace('_', ' ')} ${e.address}`.trim());
     this.onEvent(e);
   }
 

@@ -63,6 +63,7 @@ export class DnsRefresher {
   #generation = 0;
   #timer: NodeJS.Timeout | null = null;
   #inFlight: Promise<void> | null = null;
+  #soonRequested = false;
 
   constructor(options: DnsRefresherOptions) {
     validate(options);
@@ -104,10 +105,32 @@ export class DnsRefresher {
   refresh(): Promise<void> {
     if (this.#inFlight !== null) return this.#inFlight;
     const tracked: Promise<void> = this.#refreshOnce(this.#generation).finally(() => {
-      if (this.#inFlight === tracked) this.#inFlight = null;
+      if (this.#inFlight !== tracked) return;
+      this.#inFlight = null;
+      if (this.#soonRequested) {
+        this.#soonRequested = false;
+        this.refreshSoon();
+      }
     });
     this.#inFlight = tracked;
     return tracked;
+  }
+
+  /**
+   * Asks for an early refresh, e.g. because a pod just died: a rollout is probably under way and
+   * the answer may already list its replacement. Still no sooner than minRefreshMs after the last
+   * refresh, so a burst of failures costs one query, not one each.
+   */
+  refreshSoon(): void {
+    if (!this.#running) return;
+    if (this.#inFlight !== null) {
+      // The query in flight may predate the change: ask again once it lands.
+      this.#soonRequested = true;
+      return;
+    }
+    const earliest = (this.#lastRefreshAt ?? 0) + this.#dns.minRefreshMs;
+    if (this.#nextRefreshAt !== null && this.#nextRefreshAt <= earliest) return;
+    this.#schedule(Math.max(0, earliest - this.#now()));
   }
 
   status(): DnsStatus {

@@ -115,6 +115,20 @@ describe('DnsRefresher', () => {
     expect(sets).toEqual([['127.0.1.1'], ['127.0.1.2']]);
   });
 
+  it('refreshes early on refreshSoon(), but not before minRefreshMs since the last refresh', async () => {
+    server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 30 });
+    const { refresher, event } = harness({ minRefreshMs: 400, maxRefreshMs: 30_000 });
+    refresher.start();
+    await event((e) => e.type === 'dns_resolved');
+    const first = Date.now();
+    server.setRecords(NAME, { a: ['127.0.1.1', '127.0.1.2'], ttl: 30 });
+    refresher.refreshSoon();
+    refresher.refreshSoon();
+    await event((e) => e.type === 'dns_resolved' && e.addresses.length === 2, 1_500);
+    expect(Date.now() - first).toBeGreaterThanOrEqual(380);
+    expect(server.stats.udpQueries).toBe(4);
+  });
+
   it('holds a TTL of 0 to minRefreshMs and a long TTL to maxRefreshMs, plus jitter', async () => {
     server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 0 });
     const short = harness({ minRefreshMs: 250, jitter: 0.5 }, { random: () => 0.5 });

@@ -1,0 +1,72 @@
+import { Podgate, resolveConfig } from '@podgate/podgate';
+import { LabCluster, LabDnsServer, runLoad, type LoadReport, type RolloutStep, type TerminationMode } from '@podgate/lab';
+import type { PeerEvent } from '@podgate/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RolloutResult {
+  mode: TerminationMode | 'mixed';
+  report: LoadReport;
+  steps: RolloutStep[];
+  events: PeerEvent[];
+  retries: number;
+}
+
+export interface RolloutScenario {
+  mode: TerminationMode | 'mixed';
+  /** DNS TTL of the pods' records, seconds. */
+  ttl?: number;
+  concurrency?: number;
+  dnsLagMs?: number;
+  podDelayMs?: number;
+}
+
+const DNS_NAME = 'image-lobby.lab.svc.cluster.local';
+const POD_PORT = 18080;
+
+/**
+ * The issue's rollout scenario: 4 pods, a full rolling update (maxSurge 1, maxUnavailable 0)
+ * while 32 closed-loop clients POST 64 KiB through podgate, with the seed's retry settings plus
+ * `timeout`, connect timeout 5 s and response header timeout 10 s.
+ */
+export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutResult> {
+  const dns = await LabDnsServer.start();
+  const cluster = await LabCluster.start({ dns, dnsName: DNS_NAME, replicas: 4, ttl: s.ttl ?? 5, port: POD_PORT, podDelayMs: s.podDelayMs ?? 5 });
+  const events: PeerEvent[] = [];
+  const config = resolveConfig({
+    listen: '127.0.0.1:0',
+    dns: { nameservers: [dns.nameserver], timeout: '500ms', attempts: 2, minRefresh: '1s', maxRefresh: '30s' },
+    log: { level: 'silent', access: false },
+    services: {
+      'image-lobby': {
+        dnsName: DNS_NAME,
+        port: POD_PORT,
+        retry: { tries: 3, on: ['error', 'timeout', 'invalid_header', 'http_502', 'http_500', 'non_idempotent'] },
+        timeouts: { connect: '5s', responseHeader: '10s' },
+      },
+    },
+  });
+  const podgate = await Podgate.start(config, { onEvent: (e) => 'address' in e && events.push(e) });
+  try {
+    const service = podgate.proxy.service('image-lobby');
+    for (let i = 0; i < 100 && (service?.table.size ?? 0) < 4; i++) await sleep(50);
+    const stop = new AbortController();
+    const load = runLoad({
+      url: `http://127.0.0.1:${podgate.address.port}/recognize`,
+      concurrency: s.concurrency ?? 32,
+      bodyBytes: 64 * 1024,
+      durationMs: 120_000,
+      timeoutMs: 60_000,
+      stop: stop.signal,
+    });
+    await sleep(1000);
+    const steps = await cluster.rollingUpdate({ mode: s.mode, maxSurge: 1, maxUnavailable: 0, dnsLagMs: s.dnsLagMs ?? 1000, stepPauseMs: 500, graceMs: 5000 });
+    await sleep(1500);
+    stop.abort();
+    const report = await load;
+    return { mode: s.mode, report, steps, events, retries: service?.counters.retries ?? 0 };
+  } finally {
+    await podgate.close(1000);
+    await cluster.close();
+    await dns.close();
+  }
+}
