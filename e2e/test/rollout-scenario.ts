@@ -2,6 +2,7 @@ import { Podgate, resolveConfig } from '@podgate/podgate';
 import { LabCluster, LabDnsServer, runLoad, type LoadReport, type RolloutStep, type TerminationMode } from '@podgate/lab';
 import type { PeerEvent } from '@podgate/protocol';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 
 export interface RolloutResult {
   mode: TerminationMode | 'mixed';
@@ -9,6 +10,8 @@ export interface RolloutResult {
   steps: RolloutStep[];
   events: PeerEvent[];
   retries: number;
+  /** Log lines of requests that did not end in 2xx: their access line and every failure on the way. */
+  failureLog: string[];
 }
 
 export interface RolloutScenario {
@@ -45,7 +48,9 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
       },
     },
   });
-  const podgate = await Podgate.start(config, { onEvent: (e) => 'address' in e && events.push(e) });
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const podgate = await Podgate.start({ ...config, log: { level: 'info', access: true } }, { logger, onEvent: (e) => 'address' in e && events.push(e) });
   try {
     const service = podgate.proxy.service('image-lobby');
     for (let i = 0; i < 100 && (service?.table.size ?? 0) < 4; i++) await sleep(50);
@@ -63,10 +68,22 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     await sleep(1500);
     stop.abort();
     const report = await load;
-    return { mode: s.mode, report, steps, events, retries: service?.counters.retries ?? 0 };
+    return { mode: s.mode, report, steps, events, retries: service?.counters.retries ?? 0, failureLog: failureLog(lines) };
   } finally {
     await podgate.close(1000);
     await cluster.close();
     await dns.close();
   }
+}
+
+function failureLog(lines: readonly string[]): string[] {
+  const failed = new Set<string>();
+  for (const line of lines) {
+    const entry = JSON.parse(line) as { req?: string; status?: number };
+    if (entry.req !== undefined && entry.status !== undefined && (entry.status < 200 || entry.status > 299)) failed.add(entry.req);
+  }
+  return lines.filter((line) => {
+    const req = (JSON.parse(line) as { req?: string }).req;
+    return req !== undefined && failed.has(req);
+  });
 }

@@ -10,6 +10,7 @@ describe('rolling update under load: clients do not notice', () => {
       const r = await runRolloutScenario({ mode });
       const ejections = r.events.filter((e) => e.type === 'peer_ejected').map((e) => `${e.address} ${e.reason}`);
       console.log(`${formatReport(`rollout ${mode}`, r.report)} | retries ${r.retries} | ejections: ${ejections.join(', ') || 'none'}`);
+      if (r.failureLog.length > 0) console.log(r.failureLog.join(''));
       expect(r.report.total).toBeGreaterThan(500);
       expect(r.report.byError).toEqual({});
       expect(r.report.errors).toBe(0);

@@ -70,7 +70,7 @@ describe('defaults', () => {
           tries: 3,
           on: ['error', 'timeout', 'invalid_header', 'http_502', 'http_500', 'non_idempotent'],
           deadlineMs: 30_000,
-          budget: { percent: 50, minConcurrent: 10 },
+          budget: { percent: 20, minPerSecond: 10 },
         },
         timeouts: { connectMs: 2000, responseHeaderMs: 10_000, idleMs: 60_000 },
         keepalive: { connections: 64, idleTimeoutMs: 30_000 },
@@ -148,7 +148,7 @@ services:
   image-lobby:
     dnsName: image-lobby.local
     port: 8080
-    retry: { deadline: 5s, budget: { minConcurrent: 3 } }
+    retry: { deadline: 5s, budget: { minPerSecond: 3 } }
     timeouts: { idle: 2m }
 `);
     const service = config.services[0];
@@ -156,7 +156,7 @@ services:
       tries: 2,
       on: ['error', 'timeout', 'invalid_header', 'http_502', 'http_500', 'non_idempotent'],
       deadlineMs: 5000,
-      budget: { percent: 20, minConcurrent: 3 },
+      budget: { percent: 20, minPerSecond: 3 },
     });
     expect(service?.timeouts).toEqual({ connectMs: 500, responseHeaderMs: 10_000, idleMs: 120_000 });
   });

@@ -99,6 +99,9 @@ export interface RetryConfig {
   on: RetryOn[];
   /** No retry starts after this much time since the request arrived. */
   deadlineMs: number;
-  /** Retries in flight per service stay under max(minConcurrent, percent % of requests in flight). */
-  budget: { percent: number; minConcurrent: number };
+  /**
+   * Retries after the request reached a pod, per service over a sliding 10 s window, stay under
+   * percent % of the requests plus minPerSecond per second. Connect failures are not counted.
+   */
+  budget: { percent: number; minPerSecond: number };
 }

@@ -54,6 +54,7 @@ export class ProxyRequest {
 
   /** Starts the first try. */
   run(): void {
+    this.service.retryBudget.deposit(this.start);
     this.service.counters.requests++;
     this.service.counters.inFlight++;
     this.nextTry();
@@ -222,7 +223,7 @@ export class ProxyRequest {
     if (!this.body.replayable()) return false;
     if (CONNECT_PHASE_CAUSES.has(failure.cause)) return true;
     if (!retry.on.includes(failure.class) || !this.retryNonIdempotent) return false;
-    if (this.service.retryAllowed()) return true;
+    if (this.service.retryBudget.tryWithdraw(Date.now())) return true;
     this.service.counters.budgetExhausted++;
     return false;
   }

@@ -1,6 +1,7 @@
 import { Peer, PeerTable } from '@podgate/balancer';
 import type { PeerEvent, ServiceConfig } from '@podgate/protocol';
 import { Pool } from 'undici';
+import { RetryBudget } from './retry-budget.js';
 
 /** Counters of one service, read by the access log, the admin API and metrics. */
 export interface ServiceCounters {
@@ -50,6 +51,7 @@ export class ServiceRuntime {
         if (pool !== undefined) void pool.close().catch(() => undefined);
       },
     });
+    this.retryBudget = new RetryBudget(config.retry.budget.percent, config.retry.budget.minPerSecond);
     this.poolOptions = {
       connections: config.keepalive.connections === 0 ? null : config.keepalive.connections,
       pipelining: 1,
@@ -82,15 +84,7 @@ export class ServiceRuntime {
     );
   }
 
-  /**
-   * Retry budget (Envoy's retry_budget): retries in flight stay under
-   * max(minConcurrent, percent % of requests in flight), so a sick service is not hit by a storm.
-   */
-  retryAllowed(): boolean {
-    const { percent, minConcurrent } = this.config.retry.budget;
-    const limit = Math.max(minConcurrent, (this.counters.inFlight * percent) / 100);
-    return this.counters.retriesInFlight < limit;
-  }
+  readonly retryBudget: RetryBudget;
 
   /** Why no peer can be picked, in one line for the 503 body. */
   noPeerReason(): string {

@@ -18,7 +18,7 @@ export function serviceConfig(name: string, port: number, overrides: ServiceOver
       tries: 3,
       on: ['error', 'timeout', 'invalid_header', 'http_502', 'http_500', 'non_idempotent'],
       deadlineMs: 30_000,
-      budget: { percent: 50, minConcurrent: 10 },
+      budget: { percent: 20, minPerSecond: 10 },
     },
     timeouts: { connectMs: 2000, responseHeaderMs: 10_000, idleMs: 60_000 },
     keepalive: { connections: 64, idleTimeoutMs: 30_000 },

@@ -46,10 +46,10 @@ export const policySpec: ObjectSpec = {
         },
         budget: {
           kind: 'object',
-          doc: 'Retry budget: retries in flight per service stay under max(minConcurrent, percent % of requests in flight), so a failing service does not get a retry storm.',
+          doc: 'Retry budget over a sliding 10 s window: retries after a request reached a pod stay under percent % of the requests plus minPerSecond per second, so a failing service gets at most (1 + percent/100) × its load, not tries × its load. Retries after connect failures (the pod never saw the request) are not counted.',
           fields: {
-            percent: { kind: 'number', min: 0, max: 100, default: 50, doc: 'Share of requests in flight that may be retries (0-100).' },
-            minConcurrent: { kind: 'integer', min: 0, max: 1_000_000, default: 10, doc: 'Retries always allowed in flight, whatever the share.' },
+            percent: { kind: 'number', min: 0, max: 100, default: 20, doc: 'Retries allowed as a share of the requests in the window (0-100; Finagle\'s default 20).' },
+            minPerSecond: { kind: 'integer', min: 0, max: 1_000_000, default: 10, doc: 'Retries per second always allowed, whatever the share (so a quiet service can still retry).' },
           },
         },
       },
