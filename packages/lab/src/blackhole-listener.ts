@@ -7,10 +7,14 @@ import { LabError } from './lab-error.js';
  * being refused — what a client sees when a pod's IP still routes but nothing answers
  * (nginx's `113: No route to host` / connect timeout case in the seed write-up).
  *
- * Node cannot listen without accepting, so a python3 child binds with backlog 0 and
- * never calls accept(); one filler connection from here fills the accept queue. With
- * net.ipv4.tcp_abort_on_overflow=0 (the Linux default) the kernel then drops further
+ * Node cannot listen without accepting, so a python3 child holds the listening socket with
+ * backlog 0 and never calls accept(); one filler connection from here fills the accept queue.
+ * With net.ipv4.tcp_abort_on_overflow=0 (the Linux default) the kernel then drops further
  * SYNs, which the client sees as a true connect timeout.
+ *
+ * Given the pod's own listening fd, the child inherits that very socket (as fd 3) and shrinks
+ * its backlog before node lets go of it, so there is no instant at which connects are refused.
+ * Without one, the child binds a fresh socket after node closed its own (tens of ms refused).
  */
 
 // Binding may race the node listener's fd being freed, so the child retries briefly.
@@ -33,6 +37,15 @@ print('ready', flush=True)
 sys.stdin.read()
 `;
 
+// fd 3 is the pod's listening socket, shared with node: listen() again only lowers its backlog.
+const INHERIT_SCRIPT = `
+import socket, sys
+s = socket.socket(fileno=3)
+s.listen(0)
+print('ready', flush=True)
+sys.stdin.read()
+`;
+
 const READY_TIMEOUT_MS = 10_000;
 
 export class BlackholeListener {
@@ -45,8 +58,13 @@ export class BlackholeListener {
     this.#filler = filler;
   }
 
-  static async start(host: string, port: number): Promise<BlackholeListener> {
-    const child = await spawnReady(host, port);
+  /**
+   * With `inherit`, the child takes over the pod's listening socket; `inherit.release()` must
+   * close node's own listener (once the child holds the socket), after which the queue is filled.
+   */
+  static async start(host: string, port: number, inherit?: { fd: number; release: () => void }): Promise<BlackholeListener> {
+    const child = await spawnReady(host, port, inherit?.fd);
+    inherit?.release();
     try {
       const filler = await connectFiller(host, port);
       return new BlackholeListener(child, filler);
@@ -71,11 +89,12 @@ export class BlackholeListener {
   }
 }
 
-function spawnReady(host: string, port: number): Promise<ChildProcess> {
+function spawnReady(host: string, port: number, fd: number | undefined): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', PYTHON_SCRIPT, host, String(port)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child =
+      fd === undefined
+        ? spawn('python3', ['-c', PYTHON_SCRIPT, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn('python3', ['-c', INHERIT_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe', fd] });
     let out = '';
     let err = '';
     const fail = (error: Error): void => {

@@ -146,10 +146,12 @@ export class LabPod {
       for (const socket of this.#sockets) socket.destroy();
       return;
     }
-    this.#startBlackhole();
-    // Between closing the node listener and python binding (tens of ms) connects are
-    // refused rather than timing out; rollouts are long against that.
-    const listener = await BlackholeListener.start(this.host, this.port);
+    // python takes over the listening socket itself (node's internal handle fd, stable on
+    // Unix), so connects go from accepted straight to timing out, never refused in between.
+    const fd = (this.#server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    const inherit = fd !== undefined && fd >= 0 ? { fd, release: () => this.#startBlackhole() } : undefined;
+    if (inherit === undefined) this.#startBlackhole();
+    const listener = await BlackholeListener.start(this.host, this.port, inherit);
     // close() may have run while python was starting.
     if ((this.#state as LabPodState) === 'closed') await listener.close();
     else this.#blackhole = listener;
