@@ -3,7 +3,8 @@ import { sortAddresses } from './address-order.js';
 
 /** What one refresh learnt from its A and AAAA queries. */
 export type DnsOutcome =
-  | { kind: 'resolved'; addresses: string[]; ttlSeconds: number }
+  /** `failedFamily`: the other family's query failed (timeout, SERVFAIL): its last known addresses still hold. */
+  | { kind: 'resolved'; addresses: string[]; ttlSeconds: number; failedFamily: 4 | 6 | null }
   /** NXDOMAIN or NODATA on both families: the name has no addresses now. */
   | { kind: 'empty'; code: 'ENOTFOUND' | 'ENODATA'; message: string }
   /** Timeout, SERVFAIL, refused...: the answer is unknown, not empty. */
@@ -36,8 +37,10 @@ function isEmptyCode(code: string): code is 'ENOTFOUND' | 'ENODATA' {
 export function classifyAnswers(v4: Answer, v6: Answer, dnsName: string): DnsOutcome {
   const records = [v4, v6].flatMap((answer) => (answer.status === 'fulfilled' ? answer.value : []));
   if (records.length > 0) {
+    const failed = (answer: Answer): boolean => answer.status === 'rejected' && !isEmptyCode(queryError(answer.reason).code);
     return {
       kind: 'resolved',
+      failedFamily: failed(v4) ? 4 : failed(v6) ? 6 : null,
       addresses: sortAddresses(records.map((record) => record.address)),
       ttlSeconds: Math.min(...records.map((record) => record.ttl)),
     };

@@ -1,6 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import type { DnsConfig } from '@podgate/protocol';
-import { sameAddresses } from './address-order.js';
+import { isIP } from 'node:net';
+import { sameAddresses, sortAddresses } from './address-order.js';
 import { DiscoveryError } from './discovery-error.js';
 import { classifyAnswers, type DnsOutcome } from './dns-outcome.js';
 import { answerDelayMs, retryDelayMs } from './refresh-delay.js';
@@ -168,15 +169,22 @@ export class DnsRefresher {
   #apply(outcome: DnsOutcome): number {
     const at = this.#now();
     if (outcome.kind === 'resolved') {
-      const delayMs = answerDelayMs(outcome.ttlSeconds, this.#dns, this.#random);
-      const changed = !sameAddresses(outcome.addresses, this.#addresses);
-      if (changed) this.#setAddresses(outcome.addresses);
+      let addresses = outcome.addresses;
+      let delayMs = answerDelayMs(outcome.ttlSeconds, this.#dns, this.#random);
+      if (outcome.failedFamily !== null) {
+        // One family answered, the other timed out: unknown is not empty, keep that family's pods.
+        const family = outcome.failedFamily;
+        addresses = sortAddresses([...addresses, ...this.#addresses.filter((a) => isIP(a) === family)]);
+        delayMs = Math.min(delayMs, retryDelayMs(this.#dns, this.#random));
+      }
+      const changed = !sameAddresses(addresses, this.#addresses);
+      if (changed) this.#setAddresses(addresses);
       this.#lastSuccessAt = at;
       this.#emptySince = null;
       this.#onEvent({
         type: 'dns_resolved',
         service: this.#service,
-        addresses: outcome.addresses,
+        addresses,
         ttlSeconds: outcome.ttlSeconds,
         nextRefreshMs: delayMs,
         changed,

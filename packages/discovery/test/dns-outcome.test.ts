@@ -16,11 +16,12 @@ describe('classifyAnswers', () => {
       kind: 'resolved',
       addresses: ['10.0.0.1', '10.0.0.2', 'fd00::1'],
       ttlSeconds: 10,
+      failedFamily: null,
     });
   });
 
   it('counts addresses from one family as a success whatever the other family did', () => {
-    expect(classifyAnswers(ok(['10.0.0.1', 5]), fail('ETIMEOUT'), 'web.example').kind).toBe('resolved');
+    expect(classifyAnswers(ok(['10.0.0.1', 5]), fail('ETIMEOUT'), 'web.example')).toMatchObject({ kind: 'resolved', failedFamily: 6 });
     expect(classifyAnswers(fail('ENODATA'), ok(['fd00::1', 5]), 'web.example').kind).toBe('resolved');
   });
 

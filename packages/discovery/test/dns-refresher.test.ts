@@ -156,6 +156,17 @@ describe('DnsRefresher', () => {
     expect(sets).toEqual([['127.0.1.1']]);
   });
 
+  it('keeps the last known pods of a family whose query fails while the other family answers', async () => {
+    server.setRecords(NAME, { a: ['127.0.1.1'], aaaa: ['::1'], ttl: 5 });
+    const { refresher, sets } = harness();
+    await refresher.refresh();
+    server.setServfail(true, 'AAAA');
+    server.setRecords(NAME, { a: ['127.0.1.1', '127.0.1.2'], aaaa: ['::1'], ttl: 5 });
+    await refresher.refresh();
+    expect(sets).toEqual([['127.0.1.1', '::1'], ['127.0.1.1', '127.0.1.2', '::1']]);
+    expect(refresher.status().nextRefreshAt! - Date.now()).toBeLessThanOrEqual(100);
+  });
+
   it('keeps the last known good set when the nameserver answers SERVFAIL', async () => {
     server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 0 });
     const { refresher, sets, events } = harness();

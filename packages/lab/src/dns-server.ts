@@ -71,7 +71,7 @@ export class LabDnsServer {
   readonly #records = new Map<string, StoredRecords>();
   readonly #connections = new Set<Socket>();
   #silent = false;
-  #servfail = false;
+  #servfail: boolean | 'A' | 'AAAA' = false;
   #closing: Promise<void> | null = null;
 
   private constructor(host: string, port: number, maxUdpPayload: number, udp: UdpSocket, tcp: Server) {
@@ -154,9 +154,9 @@ export class LabDnsServer {
     this.#silent = silent;
   }
 
-  /** While set, every query is answered SERVFAIL. */
-  setServfail(servfail: boolean): void {
-    this.#servfail = servfail;
+  /** While set, every query (or only those of one type, e.g. AAAA) is answered SERVFAIL. */
+  setServfail(servfail: boolean, only?: 'A' | 'AAAA'): void {
+    this.#servfail = servfail ? (only ?? true) : false;
   }
 
   close(): Promise<void> {
@@ -227,7 +227,10 @@ export class LabDnsServer {
       ednsPayloadSize: ednsPayloadSize === null ? null : this.#maxUdpPayload,
     };
     if (query.opcode !== 0) return encodeResponse({ ...response, rcode: DnsRcode.NOTIMP });
-    if (this.#servfail) return encodeResponse({ ...response, rcode: DnsRcode.SERVFAIL });
+    const failType = this.#servfail === 'A' ? DnsType.A : this.#servfail === 'AAAA' ? DnsType.AAAA : null;
+    if (this.#servfail === true || (failType !== null && question.type === failType)) {
+      return encodeResponse({ ...response, rcode: DnsRcode.SERVFAIL });
+    }
     const records = this.#records.get(question.key);
     if (records === undefined) return encodeResponse({ ...response, rcode: DnsRcode.NXDOMAIN });
     const answers: DnsAnswer[] = [];

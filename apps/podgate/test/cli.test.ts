@@ -1,0 +1,102 @@
+import { LabCluster, LabDnsServer } from '@podgate/lab';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+
+// The built CLI, as `pnpm start` runs it (the root test script builds first).
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+function run(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function configFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'podgate-cli-'));
+  const path = join(dir, 'podgate.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('podgate CLI', () => {
+  it('refuses a bad config with the key path and reason, exit 2 and no stack trace', async () => {
+    const path = configFile('dns: { nameservers: [127.0.0.1:53] }\nservices:\n  image-lobby:\n    dnsName: a.b.svc\n    port: 70000\n    retry: { on: [error, http_501] }\n');
+    const r = run(['--config', path]);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain('services.image-lobby.port: must be 1-65535');
+    expect(r.output()).toContain('services.image-lobby.retry.on');
+    expect(r.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('names a config file it cannot read', async () => {
+    const r = run(['--config', '/nonexistent/podgate.yaml']);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain('/nonexistent/podgate.yaml');
+    expect(r.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses an unknown flag with the usage', async () => {
+    const r = run(['--confgi', 'x']);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain('usage: podgate');
+  });
+
+  it('serves a config file against a lab cluster and stops cleanly on SIGTERM', async () => {
+    const dns = await LabDnsServer.start();
+    const cluster = await LabCluster.start({ dns, dnsName: 'cli.lab.svc.cluster.local', replicas: 2, port: 18420, subnet: 214 });
+    try {
+      const path = configFile(
+        `listen: 127.0.0.1:18421\ndns: { nameservers: [${dns.nameserver}], timeout: 500ms }\nlog: { level: info }\n` +
+          `services:\n  cli:\n    dnsName: cli.lab.svc.cluster.local\n    port: 18420\n`,
+      );
+      const r = run(['--config', path]);
+      await waitFor(() => r.output().includes('DNS: cli has 2 addresses'), 10_000);
+      const pods = new Set<string>();
+      for (let i = 0; i < 4; i++) {
+        const res = await request('http://127.0.0.1:18421/recognize', { method: 'POST', body: 'img' });
+        pods.add(((await res.body.json()) as { pod: string }).pod);
+      }
+      expect(pods.size).toBe(2);
+      r.child.kill('SIGTERM');
+      expect(await r.exited).toBe(0);
+      expect(r.output()).toContain('"status":200');
+    } finally {
+      await cluster.close();
+      await dns.close();
+    }
+  });
+
+  it('runs the loopback demo with no config and prints a curl line that works', async () => {
+    const r = run(['--port', '18422']);
+    await waitFor(() => r.output().includes('curl -s'), 10_000);
+    const line = /curl -s -X POST --data-binary '([^']*)' (\S+)/.exec(r.output());
+    expect(line?.[2]).toBe('http://127.0.0.1:18422/recognize');
+    await waitFor(() => r.output().includes('has 4 addresses'), 10_000);
+    const res = await request(line?.[2] as string, { method: 'POST', body: line?.[1] });
+    expect(res.statusCode).toBe(200);
+    expect(((await res.body.json()) as { pod: string }).pod).toMatch(/^image-lobby-\d$/);
+    r.child.kill('SIGINT');
+    expect(await r.exited).toBe(0);
+  });
+});
