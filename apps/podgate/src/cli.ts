@@ -14,7 +14,9 @@ const USAGE = `usage: podgate [--config podgate.yaml] [--port N]
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseArgs({ options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+    // `npm start -- --config x` style: a lone `--` separator reaches us through pnpm; skip it.
+    const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
+    args = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   } catch (err) {
     process.stderr.write(`podgate: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
