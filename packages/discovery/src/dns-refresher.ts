@@ -21,6 +21,8 @@ export interface DnsStatus {
   lastKnownGoodAgeMs: number | null;
   addresses: readonly string[];
   nextRefreshAt: number | null;
+  /** Refreshes so far by result, for metrics. */
+  refreshes: { resolved: number; failed: number; empty: number };
 }
 
 export interface DnsRefresherOptions {
@@ -65,6 +67,7 @@ export class DnsRefresher {
   #timer: NodeJS.Timeout | null = null;
   #inFlight: Promise<void> | null = null;
   #soonRequested = false;
+  readonly #refreshes = { resolved: 0, failed: 0, empty: 0 };
 
   constructor(options: DnsRefresherOptions) {
     validate(options);
@@ -142,6 +145,7 @@ export class DnsRefresher {
       lastKnownGoodAgeMs: this.#lastKnownGoodAgeMs(),
       addresses: this.#addresses,
       nextRefreshAt: this.#nextRefreshAt,
+      refreshes: { ...this.#refreshes },
     };
   }
 
@@ -168,6 +172,7 @@ export class DnsRefresher {
   /** Applies one outcome to the state, tells the listeners, and returns the delay to the next refresh. */
   #apply(outcome: DnsOutcome): number {
     const at = this.#now();
+    this.#refreshes[outcome.kind]++;
     if (outcome.kind === 'resolved') {
       let addresses = outcome.addresses;
       let delayMs = answerDelayMs(outcome.ttlSeconds, this.#dns, this.#random);

@@ -167,6 +167,18 @@ describe('DnsRefresher', () => {
     expect(refresher.status().nextRefreshAt! - Date.now()).toBeLessThanOrEqual(100);
   });
 
+  it('counts refreshes by result', async () => {
+    server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 5 });
+    const { refresher } = harness();
+    await refresher.refresh();
+    server.setServfail(true);
+    await refresher.refresh();
+    server.setServfail(false);
+    server.removeName(NAME);
+    await refresher.refresh();
+    expect(refresher.status().refreshes).toEqual({ resolved: 1, failed: 1, empty: 1 });
+  });
+
   it('keeps the last known good set when the nameserver answers SERVFAIL', async () => {
     server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 0 });
     const { refresher, sets, events } = harness();

@@ -8,8 +8,11 @@ export interface RolloutOptions {
   maxUnavailable?: number;
   /** How long DNS still lists a pod after its termination began; default 0. */
   dnsLagMs?: number;
-  /** How old pods die; `mixed` cycles graceful, refuse, blackhole. */
-  mode: TerminationMode | 'mixed';
+  /**
+   * How old pods die; `mixed` cycles graceful, refuse, blackhole; a list gives the mode of each
+   * terminated pod in turn (cycling when the rollout terminates more pods than it lists).
+   */
+  mode: TerminationMode | 'mixed' | readonly TerminationMode[];
   /** A new pod is listed in DNS this long after it started; default 100. */
   readyDelayMs?: number;
   /** Pause after each step that started or terminated pods; default 0. */
@@ -101,7 +104,8 @@ export async function runRollingUpdate(host: RolloutHost, options: RolloutOption
     let removable = old.length + ready.size - (host.replicas - maxUnavailable);
     while (removable > 0 && old.length > 0) {
       const pod = old.shift() as LabPod;
-      const mode = options.mode === 'mixed' ? (MIXED[terminated % MIXED.length] as TerminationMode) : options.mode;
+      const cycle = options.mode === 'mixed' ? MIXED : typeof options.mode === 'string' ? [options.mode] : options.mode;
+      const mode = cycle[terminated % cycle.length] as TerminationMode;
       terminated++;
       const retired = host.retire(pod, mode, dnsLagMs, options.graceMs, emit);
       // Handled here so a failed termination (say, no python3) ends the rollout at once.

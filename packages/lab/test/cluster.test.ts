@@ -113,6 +113,13 @@ describe('LabCluster', () => {
     expect(sorted(await resolver.resolve4(NAME))).toEqual(hostsOf(cluster));
   });
 
+  it('takes the termination mode of each step from a list', async () => {
+    const cluster = await startCluster(3);
+    const steps = await cluster.rollingUpdate({ mode: ['refuse', 'graceful'], readyDelayMs: 5 });
+    const modes = steps.filter((s) => s.kind === 'pod_terminating').map((s) => s.mode);
+    expect(modes).toEqual(['refuse', 'graceful', 'refuse']);
+  });
+
   it('never reuses an IP across rollouts', async () => {
     const cluster = await startCluster(2);
     const seen = new Set(cluster.pods.map((p) => p.host));
