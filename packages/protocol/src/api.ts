@@ -1,0 +1,162 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { FAILURE_CLASSES, RETRY_ON_NAMES } from './failure-class.js';
+import { PEER_STATES } from './peer-state.js';
+
+/*
+ * The admin API's bodies and replies, and the live feed's messages: one JSON schema each, used by
+ * the server to validate and serialize and by the dashboard for its types. Times are epoch ms.
+ */
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const FAILURE_CAUSES = [
+  'connect_refused',
+  'connect_timeout',
+  'connect_unreachable',
+  'closed_before_header',
+  'reset_before_header',
+  'header_timeout',
+  'invalid_header',
+  'status_5xx',
+  'status_429',
+] as const;
+
+export const PeerStateSchema = literals(PEER_STATES);
+export const FailureClassSchema = literals(FAILURE_CLASSES);
+
+export const PeerViewSchema = Type.Object({
+  address: Type.String({ description: 'ip:port' }),
+  state: PeerStateSchema,
+  reason: Type.String(),
+  since: Type.Number(),
+  hold: Nullable(literals(['drain', 'eject'] as const)),
+  inFlight: Type.Integer(),
+  requests: Type.Integer(),
+  retries: Type.Integer({ description: 'tries on this peer that were retries of a request first tried elsewhere' }),
+  errors: Type.Record(Type.String(), Type.Integer(), { description: 'failures by cause' }),
+  ejections: Type.Integer(),
+  returnsAt: Nullable(Type.Number({ description: 'automatic return of an automatic ejection' })),
+  lastFailure: Nullable(Type.Object({ cause: Type.String(), at: Type.Number(), detail: Type.String() })),
+  latencyMs: Nullable(Type.Object({ p50: Type.Number(), p99: Type.Number() }, { description: 'response header latency over the last minute' })),
+});
+export type PeerView = Static<typeof PeerViewSchema>;
+
+export const DnsViewSchema = Type.Object({
+  name: Type.String(),
+  lastRefreshAt: Nullable(Type.Number()),
+  lastSuccessAt: Nullable(Type.Number()),
+  lastError: Nullable(Type.Object({ code: Type.String(), message: Type.String(), at: Type.Number() })),
+  lastKnownGoodAgeMs: Nullable(Type.Number()),
+  nextRefreshAt: Nullable(Type.Number()),
+  addresses: Type.Array(Type.String()),
+});
+export type DnsView = Static<typeof DnsViewSchema>;
+
+export const RouteSchema = Type.Object({ host: Type.Optional(Type.String()), pathPrefix: Type.String() }, { additionalProperties: false });
+
+export const ServiceViewSchema = Type.Object({
+  name: Type.String(),
+  source: literals(['config', 'api'] as const),
+  dnsName: Type.String(),
+  port: Type.Integer(),
+  routes: Type.Array(RouteSchema),
+  algorithm: Type.String(),
+  panic: Type.Boolean(),
+  dns: DnsViewSchema,
+  requests: Type.Integer(),
+  inFlight: Type.Integer(),
+  retries: Type.Integer(),
+  responses: Type.Record(Type.String(), Type.Integer(), { description: 'responses by status code' }),
+  peers: Type.Array(PeerViewSchema),
+});
+export type ServiceView = Static<typeof ServiceViewSchema>;
+
+export const ServiceListSchema = Type.Object({ services: Type.Array(ServiceViewSchema) });
+export type ServiceList = Static<typeof ServiceListSchema>;
+
+/**
+ * A service added through the API: the same keys as a service in the config file (durations as
+ * `2s` or ms, sizes as `1MiB` or bytes), checked by the same rules.
+ */
+export const ServiceInputSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 63 }),
+    dnsName: Type.String({ minLength: 1, maxLength: 253 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    routes: Type.Optional(Type.Array(RouteSchema, { minItems: 1, maxItems: 64 })),
+    algorithm: Type.Optional(literals(['round_robin', 'least_request'] as const)),
+    retry: Type.Optional(
+      Type.Object({
+        tries: Type.Optional(Type.Integer()),
+        on: Type.Optional(Type.Array(literals(RETRY_ON_NAMES))),
+        deadline: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+        budget: Type.Optional(Type.Object({ percent: Type.Optional(Type.Number()), minPerSecond: Type.Optional(Type.Integer()) })),
+      }),
+    ),
+    timeouts: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+    keepalive: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+    body: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+    ejection: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+  },
+  { additionalProperties: false },
+);
+export type ServiceInput = Static<typeof ServiceInputSchema>;
+
+export const PEER_ACTIONS = ['drain', 'eject', 'restore'] as const;
+export type PeerAction = (typeof PEER_ACTIONS)[number];
+
+export const EVENT_TYPES = [
+  'peer_added',
+  'peer_removed',
+  'peer_terminating',
+  'peer_ejected',
+  'peer_returned',
+  'peer_draining',
+  'peer_drained',
+  'peer_restored',
+  'panic_entered',
+  'panic_left',
+  'dns_failed',
+  'dns_empty',
+  'dns_emptied',
+  'service_added',
+  'service_removed',
+  'operator_action',
+  'config_reloaded',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EventViewSchema = Type.Object({
+  id: Type.Integer({ description: 'cursor: events are numbered in order' }),
+  at: Type.Number(),
+  type: literals(EVENT_TYPES),
+  service: Type.String(),
+  address: Type.Optional(Type.String()),
+  state: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+  detail: Type.Optional(Type.String()),
+  /** Who did it, for operator actions: the token's name. */
+  actor: Type.Optional(Type.String()),
+});
+export type EventView = Static<typeof EventViewSchema>;
+
+export const EventListSchema = Type.Object({ events: Type.Array(EventViewSchema), next: Type.Integer({ description: 'pass as since= to get later events' }) });
+export type EventList = Static<typeof EventListSchema>;
+
+export const ApiErrorSchema = Type.Object({
+  error: Type.String({ description: 'stable code, e.g. PODGATE_NOT_FOUND' }),
+  message: Type.String(),
+  field: Type.Optional(Type.String({ description: 'the failing field, for 400' })),
+});
+export type ApiError = Static<typeof ApiErrorSchema>;
+
+/** Live feed (GET /api/v1/live, WebSocket), server → client. */
+export type FeedMessage =
+  | { type: 'snapshot'; at: number; services: ServiceView[]; events: EventView[] }
+  | { type: 'changes'; at: number; services: ServiceView[]; removed: string[] }
+  | { type: 'event'; event: EventView }
+  | { type: 'heartbeat'; at: number };
+
+export const ROLES = ['viewer', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
