@@ -135,6 +135,19 @@ export class PeerTable<H = unknown> {
   /** A try on `peer` ended (whatever its outcome). */
   release(peer: Peer<H>, now: number): void {
     peer.inFlight--;
+    this.settle(peer, now);
+  }
+
+  /**
+   * In-flight count measured elsewhere (the primary sums its workers' counts): a draining or
+   * terminating peer that reached zero moves on, as after its last release.
+   */
+  setInFlight(peer: Peer<H>, inFlight: number, now: number): void {
+    peer.inFlight = inFlight;
+    this.settle(peer, now);
+  }
+
+  private settle(peer: Peer<H>, now: number): void {
     if (peer.inFlight > 0) return;
     if (peer.state === 'draining') {
       this.transition(peer, 'drained', 'operator_drain', now, 'peer_drained');
@@ -165,6 +178,16 @@ export class PeerTable<H = unknown> {
     } else {
       return false;
     }
+    this.ejectPeer(peer, reason, now, detail);
+    return true;
+  }
+
+  /**
+   * Ejects an active peer for `reason` (passive detection, here or reported by another worker).
+   * Ejection time is base × ejections so far, capped; returns when it ends.
+   */
+  ejectPeer(peer: Peer<H>, reason: PeerStateReason, now: number, detail: string): number | null {
+    if (peer.state !== 'active') return peer.ejectedUntil;
     // Envoy's rule: the multiplier decays once a peer stayed healthy for the longest ejection time.
     if (peer.ejections > 0 && now - peer.lastReturnAt > this.options.maxEjectionMs) peer.ejections = 0;
     peer.ejections++;
@@ -173,7 +196,27 @@ export class PeerTable<H = unknown> {
     this.nextExpiry = Math.min(this.nextExpiry, peer.ejectedUntil);
     this.transition(peer, 'ejected', reason, now, 'peer_ejected', detail);
     this.rebuild(now);
-    return true;
+    return peer.ejectedUntil;
+  }
+
+  /**
+   * Takes a peer's state as decided elsewhere (the primary process owns the authoritative table;
+   * a worker's replica follows it). Emits no event: the owner already did.
+   */
+  sync(address: string, state: PeerState, reason: PeerStateReason, until: number | null, hold: PeerHold | null, now: number): void {
+    const peer = this.peers.get(address);
+    if (peer === undefined || peer.state === 'terminating') return;
+    peer.hold = hold;
+    if (hold !== null) this.holds.set(address, { hold, goneSince: null });
+    else this.holds.delete(address);
+    if (peer.state === state && peer.ejectedUntil === until) return;
+    if (state === 'ejected' && until !== null && peer.state !== 'ejected') peer.ejections++;
+    peer.state = state === 'draining' && peer.inFlight === 0 ? 'drained' : state;
+    peer.reason = reason;
+    peer.since = now;
+    peer.ejectedUntil = state === 'ejected' ? until : null;
+    if (until !== null) this.nextExpiry = Math.min(this.nextExpiry, until);
+    this.rebuild(now);
   }
 
   /** Operator: no new requests; in-flight ones finish; stays drained until restored. */

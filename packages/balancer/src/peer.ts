@@ -36,6 +36,8 @@ export class Peer<H = unknown> {
   retries = 0;
   failures: Partial<Record<FailureCause, number>> = {};
   lastFailure: PeerFailure | null = null;
+  /** Response-header latency of tries: counts per bucket of the data plane's histogram. */
+  latency: number[] = [];
 
   /** Automatic ejections so far (decays after a long healthy spell); sets the next ejection time. */
   ejections = 0;

@@ -50,6 +50,7 @@ export const DnsViewSchema = Type.Object({
   lastKnownGoodAgeMs: Nullable(Type.Number()),
   nextRefreshAt: Nullable(Type.Number()),
   addresses: Type.Array(Type.String()),
+  refreshes: Type.Object({ resolved: Type.Integer(), failed: Type.Integer(), empty: Type.Integer() }),
 });
 export type DnsView = Static<typeof DnsViewSchema>;
 

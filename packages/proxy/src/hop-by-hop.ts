@@ -20,7 +20,8 @@ function connectionTokens(value: string | undefined): Set<string> | null {
   const tokens = new Set<string>();
   for (const part of value.split(',')) {
     const t = part.trim().toLowerCase();
-    if (t !== '' && t !== 'close' && t !== 'keep-alive') tokens.add(t);
+    // `Connection: host` must not strip Host: the pod would see its own address instead.
+    if (t !== '' && t !== 'close' && t !== 'keep-alive' && t !== 'host') tokens.add(t);
   }
   return tokens.size === 0 ? null : tokens;
 }

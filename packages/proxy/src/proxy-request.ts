@@ -52,6 +52,18 @@ export class ProxyRequest {
     res.on('close', this.onClientClose);
   }
 
+  get method(): string {
+    return this.req.method as string;
+  }
+
+  get path(): string {
+    return this.req.url as string;
+  }
+
+  get client(): string {
+    return this.req.socket.remoteAddress ?? '';
+  }
+
   /** Starts the first try. */
   run(): void {
     this.service.retryBudget.deposit(this.start);

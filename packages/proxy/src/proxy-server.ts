@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Pool } from 'undici';
-import { rawClientError, sendClientError } from './client-error.js';
+import { rawClientError, sendClientError, type ClientErrorCode } from './client-error.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ProxyRequest } from './proxy-request.js';
 import { readBody } from './request-body.js';
@@ -20,6 +20,13 @@ export interface ProxyServerOptions {
 
 // Automatic ejection returns are checked this often so they show up live, not only at the next pick.
 const EXPIRY_TICK_MS = 250;
+// node:http builds req.headers from the first 1000 header fields (its parser's maxHeaderPairs is
+// 2000 names and values while server.maxHeadersCount is unset) and silently drops the rest;
+// req.rawHeaders then holds more than 2000 entries.
+const MAX_HEADER_FIELDS = 1000;
+// node checks header and request timeouts every 30 s by default, so a 10 s header timeout could
+// take 40 s to fire: check four times per header timeout, at least once a second.
+const MAX_TIMEOUT_CHECK_MS = 1000;
 
 /**
  * The data plane: a node:http server that routes each request to a service by Host and path
@@ -36,6 +43,8 @@ export class ProxyServer implements ProxyContext {
   private readonly idPrefix = randomBytes(4).toString('hex');
   private nextId = 0;
   private readonly expiryTimer: NodeJS.Timeout;
+  /** Connections whose last response says close: requests pipelined after it are not processed. */
+  private readonly closing = new WeakSet<Socket>();
 
   constructor(options: ProxyServerOptions) {
     this.config = options.config;
@@ -48,6 +57,7 @@ export class ProxyServer implements ProxyContext {
         headersTimeout: client.headerTimeoutMs,
         requestTimeout: client.requestTimeoutMs,
         keepAliveTimeout: client.keepAliveTimeoutMs,
+        connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, Math.max(1, Math.floor(client.headerTimeoutMs / 4))),
         // RFC 9112 §3.2: a request without Host (HTTP/1.1) is answered 400.
         requireHostHeader: true,
         noDelay: true,
@@ -122,13 +132,19 @@ export class ProxyServer implements ProxyContext {
 
   accessLog(request: ProxyRequest, status: number, durationMs: number, tried: readonly Peer<Pool>[]): void {
     if (!this.config.log.access || !this.logger.isLevelEnabled('info')) return;
+    let peers = '';
+    for (let i = 0; i < tried.length; i++) peers += (i === 0 ? '' : ',') + (tried[i] as Peer<Pool>).address;
     this.logger.info({
       req: request.id,
       service: request.service.name,
+      method: request.method,
+      path: request.path,
+      client: request.client,
       status,
       ms: durationMs,
       tries: tried.length,
-      peers: tried.map((p) => p.address).join(','),
+      retries: tried.length === 0 ? 0 : tried.length - 1,
+      peers,
     });
   }
 
@@ -142,13 +158,30 @@ export class ProxyServer implements ProxyContext {
     return `${this.idPrefix}-${(this.nextId++).toString(36)}`;
   }
 
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => this.accept(req, res, false);
+
+  /** Expect: 100-continue — refuse an oversized body before the client sends it. */
+  private readonly onCheckContinue = (req: IncomingMessage, res: ServerResponse): void => this.accept(req, res, true);
+
+  private accept(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const start = Date.now();
+    const socket = req.socket;
+    // RFC 9112 §9.6: after a response with "close" (ours, or one the client asked for) the server
+    // must not process further requests on the connection; node has parsed pipelined ones already.
+    // Left unanswered, they die with the connection node closes after that response.
+    if (this.closing.has(socket) || !socket.writable) return;
+    if (!res.shouldKeepAlive) this.closing.add(socket);
     const id = this.requestId();
     const url = req.url as string;
-    if (url.charCodeAt(0) !== 47 /* '/' */ || hasDuplicateHost(req.rawHeaders)) {
-      // Absolute-form targets and repeated Host headers are how requests get smuggled past routing.
-      sendClientError(res, 'PODGATE_BAD_REQUEST', 'request target must be a path and Host must appear once', id, { close: true });
+    if (req.rawHeaders.length > 2 * MAX_HEADER_FIELDS) {
+      // node dropped fields past the limit from req.headers (maybe Content-Length, Connection or a
+      // second Host): what is left is not the request the client sent.
+      this.refuse(req, res, 'PODGATE_HEADER_TOO_LARGE', `request has more than ${MAX_HEADER_FIELDS} header fields`, id);
+      return;
+    }
+    const problem = requestProblem(req, url);
+    if (problem !== null) {
+      this.refuse(req, res, 'PODGATE_BAD_REQUEST', problem, id);
       return;
     }
     const service = this.router.match(req.headers.host, url);
@@ -157,10 +190,12 @@ export class ProxyServer implements ProxyContext {
       return;
     }
     const limits = service.config.body;
+    // RFC 9110 §10.1.1: no 100 for a body over the max; readBody answers 413 from Content-Length.
+    if (expectsContinue && !(Number(req.headers['content-length'] ?? 0) > limits.maxBytes)) res.writeContinue();
     readBody(req, limits.bufferBytes, limits.maxBytes, (err, body) => {
       if (err !== null) {
         if ((err as { code?: string }).code === 'PODGATE_BODY_TOO_LARGE') {
-          sendClientError(res, 'PODGATE_BODY_TOO_LARGE', err.message, id, { service: service.name, close: true });
+          this.refuse(req, res, 'PODGATE_BODY_TOO_LARGE', err.message, id, service.name);
         } else {
           res.destroy();
         }
@@ -168,27 +203,24 @@ export class ProxyServer implements ProxyContext {
       }
       new ProxyRequest(this, service, req, res, id, start, body).run();
     });
-  };
+  }
 
-  /** Expect: 100-continue — refuse an oversized body before the client sends it. */
-  private readonly onCheckContinue = (req: IncomingMessage, res: ServerResponse): void => {
-    const service = this.router.match(req.headers.host, req.url as string);
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (service !== null && declared > service.config.body.maxBytes) {
-      sendClientError(res, 'PODGATE_BODY_TOO_LARGE', `request body is larger than ${service.config.body.maxBytes} bytes`, this.requestId(), {
-        service: service.name,
-        close: true,
-      });
-      return;
-    }
-    res.writeContinue();
-    this.onRequest(req, res);
-  };
+  /** A 4xx that closes the connection, after which nothing more is read from it as a request. */
+  private refuse(req: IncomingMessage, res: ServerResponse, code: ClientErrorCode, message: string, id: string, service?: string): void {
+    this.closing.add(req.socket);
+    sendClientError(res, code, message, id, { service, close: true });
+  }
 
   /** Malformed requests, oversized headers and slow clients: a 4xx with a JSON body, then close. */
   private readonly onClientError = (err: Error & { code?: string }, socket: Socket): void => {
     if (!socket.writable || (err.code === 'ECONNRESET' && socket.bytesWritten === 0 && !socket.readable)) {
       socket.destroy();
+      return;
+    }
+    if (owesEarlierResponse(socket)) {
+      // RFC 9112 §9.6: bytes after a request that said close are not a request. Its answer still
+      // goes out, then node closes the connection; for any other error the connection is cut.
+      if (err.code !== 'HPE_CLOSED_CONNECTION') socket.destroy();
       return;
     }
     const id = this.requestId();
@@ -203,18 +235,69 @@ export class ProxyServer implements ProxyContext {
   };
 
   private readonly onUpgrade = (_req: IncomingMessage, socket: Socket): void => {
+    if (owesEarlierResponse(socket)) {
+      socket.destroy();
+      return;
+    }
     socket.end(rawClientError('PODGATE_UPGRADE_UNSUPPORTED', 'protocol upgrades (WebSocket) are not proxied yet', this.requestId()));
   };
 }
 
-function hasDuplicateHost(raw: readonly string[]): boolean {
-  let seen = false;
+/**
+ * A pipelined request before the failed one is still being answered (or its answer has started):
+ * a 4xx written now would be read as that request's response, so the connection is cut instead.
+ * node's own clientError default checks the same `_httpMessage` (lib/_http_server.js).
+ */
+function owesEarlierResponse(socket: Socket): boolean {
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  return pending != null && (pending.headersSent || pending.req.complete);
+}
+
+/** Why a request node parsed is still unsafe to route and forward, in one line; null if none. */
+function requestProblem(req: IncomingMessage, url: string): string | null {
+  // node's parser also takes "HTTP/2.0" request lines and HTTP/0.9 "GET /" (no version, no headers).
+  if (req.httpVersionMajor !== 1) return 'only HTTP/1.0 and HTTP/1.1 requests are accepted';
+  // Absolute-form and asterisk-form targets are how requests get smuggled past routing.
+  if (url.charCodeAt(0) !== 47 /* '/' */) return 'request target must be a path';
+  // RFC 9112 §3.2.1: origin-form is absolute-path ["?" query], no fragment.
+  if (url.includes('#')) return 'request target must not contain a fragment';
+  const http10 = req.httpVersionMinor === 0;
+  // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (a 1.0 hop in front
+  // framed it otherwise); nginx answers it 400 too.
+  if (http10 && req.headers['transfer-encoding'] !== undefined) return 'HTTP/1.0 requests must not use Transfer-Encoding';
+  return hostProblem(req.rawHeaders, http10);
+}
+
+/**
+ * RFC 9110 §7.2: 400 for a request with more than one Host or an invalid one. HTTP/1.0 may omit
+ * Host, but routing is by Host and the request goes upstream as HTTP/1.1 (RFC 9112 §3.2), where
+ * undici would invent the pod's address.
+ */
+function hostProblem(raw: readonly string[], http10: boolean): string | null {
+  let host: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length === 4 && name.toLowerCase() === 'host') {
-      if (seen) return true;
-      seen = true;
+      if (host !== null) return 'Host must appear once';
+      host = raw[i + 1] as string;
     }
   }
-  return false;
+  if (host === null) return http10 ? 'Host is required' : null;
+  return isValidHost(host) ? null : `invalid Host ${JSON.stringify(host)}`;
+}
+
+/** uri-host [":" port] (RFC 3986 §3.2.2): reg-name, IPv4 or [IP-literal] characters only, may be empty. */
+function isValidHost(host: string): boolean {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    const ok =
+      (c >= 97 && c <= 122) || // a-z
+      (c >= 65 && c <= 90) || // A-Z
+      (c >= 48 && c <= 58) || // 0-9 and ':'
+      c === 45 || c === 46 || c === 95 || c === 126 || // - . _ ~
+      c === 91 || c === 93 || c === 37 || // [ ] %
+      c === 33 || c === 36 || (c >= 38 && c <= 44) || c === 59 || c === 61; // sub-delims ! $ & ' ( ) * + , ; =
+    if (!ok) return false;
+  }
+  return true;
 }

@@ -35,7 +35,10 @@ export class RequestBody {
       body.started = true;
       for (const chunk of head) yield chunk;
       let size = headSize;
-      for await (const chunk of req as AsyncIterable<Buffer>) {
+      // Not `for await (req)`: leaving that loop by the throw below destroys req, ProxyRequest then
+      // takes the request for one whose client left and answers nothing, not the 413 of
+      // RFC 9110 §15.5.14 (the client hung until the request timeout).
+      for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > max) throw new BodyTooLargeError(max);
         yield chunk;

@@ -60,3 +60,10 @@ describe('forwarding', () => {
     expect(((await res.body.json()) as { bytes: number }).bytes).toBe(64 * 1024);
   });
 });
+
+describe('forwarding: Connection cannot strip end-to-end essentials', () => {
+  it('keeps Host even when Connection names it', async () => {
+    const { json } = await echo({ host: 'api.example.test', connection: 'host' });
+    expect(json.headers.host).toBe('api.example.test');
+  });
+});

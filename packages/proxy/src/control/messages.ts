@@ -1,0 +1,68 @@
+import type { PeerHold } from '@podgate/balancer';
+import type { PeerState, PeerStateReason, ServiceConfig } from '@podgate/protocol';
+
+/*
+ * What the primary (control plane) and the data-plane workers tell each other. With `workers: 1`
+ * the same messages pass in memory; with more they travel over node:cluster IPC. One code path.
+ */
+
+/** A peer's state as the primary decided it. */
+export interface PeerSync {
+  address: string;
+  state: PeerState;
+  reason: PeerStateReason;
+  until: number | null;
+  hold: PeerHold | null;
+}
+
+export type ToWorker =
+  /** The whole set of services: workers add, remove and replace theirs to match. */
+  | { type: 'services'; services: ServiceConfig[] }
+  /** A service's peers (`ip:port`) and the states of those that are not plainly active. */
+  | { type: 'peers'; service: string; addresses: string[]; states: PeerSync[] }
+  | { type: 'peer_state'; service: string; peer: PeerSync };
+
+export type ToPrimary =
+  /** This worker ejected a peer on its own evidence (and already stopped using it). */
+  | { type: 'ejected'; service: string; address: string; reason: PeerStateReason; detail: string; at: number }
+  | { type: 'stats'; stats: WorkerStats };
+
+/** Latency histogram bucket upper bounds, ms (the last bucket is +Inf). */
+export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000] as const;
+
+export interface PeerStats {
+  address: string;
+  inFlight: number;
+  requests: number;
+  retries: number;
+  failures: Partial<Record<string, number>>;
+  /** Response-header latency of tries, cumulative counts per LATENCY_BUCKETS_MS bucket (+Inf last). */
+  latency: number[];
+}
+
+export interface ServiceStats {
+  name: string;
+  inFlight: number;
+  requests: number;
+  retries: number;
+  budgetExhausted: number;
+  responses: Record<string, number>;
+  /** Whole-request duration, cumulative counts per LATENCY_BUCKETS_MS bucket (+Inf last), and the sum. */
+  duration: number[];
+  durationSumMs: number;
+  peers: PeerStats[];
+}
+
+/** Cumulative since the worker started: the primary keeps each worker's latest and sums them. */
+export interface WorkerStats {
+  worker: number;
+  at: number;
+  services: ServiceStats[];
+}
+
+/** Index of the bucket a value falls in. */
+export function bucketOf(ms: number): number {
+  let i = 0;
+  while (i < LATENCY_BUCKETS_MS.length && ms > (LATENCY_BUCKETS_MS[i] as number)) i++;
+  return i;
+}
