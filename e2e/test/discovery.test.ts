@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Podgate, resolveConfig } from '@podgate/podgate';
 import { LabCluster, LabDnsServer } from '@podgate/lab';
 import { request } from 'undici';
@@ -16,6 +19,9 @@ beforeEach(async () => {
       listen: '127.0.0.1:0',
       dns: { nameservers: [dns.nameserver], timeout: '200ms', attempts: 1, minRefresh: '200ms', maxRefresh: '2s', emptyGrace: '1s', jitter: 0 },
       log: { level: 'silent' },
+      workers: 1,
+      stateDir: mkdtempSync(join(tmpdir(), 'podgate-e2e-')),
+      admin: { listen: '127.0.0.1:0' },
       services: { disco: { dnsName: NAME, port: 18430 } },
     }),
   );
@@ -29,7 +35,7 @@ afterEach(async () => {
 });
 
 function peers(): string[] {
-  return (podgate.proxy.service('disco')?.table.list() ?? []).filter((p) => p.state === 'active').map((p) => p.address);
+  return (podgate.proxy?.service('disco')?.table.list() ?? []).filter((p) => p.state === 'active').map((p) => p.address);
 }
 
 async function until(check: () => boolean, ms: number): Promise<number> {
@@ -42,7 +48,7 @@ async function until(check: () => boolean, ms: number): Promise<number> {
 }
 
 async function post(): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await request(`http://127.0.0.1:${podgate.address.port}/recognize`, { method: 'POST', body: 'img' });
+  const res = await request(`http://127.0.0.1:${podgate.port}/recognize`, { method: 'POST', body: 'img' });
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
@@ -58,7 +64,7 @@ describe('podgate follows DNS', () => {
 
   it('keeps serving the last known pods while the nameserver times out, and says so', async () => {
     dns.setSilent(true);
-    await until(() => podgate.dnsStatus('disco')?.lastError?.code === 'ETIMEOUT', 3000);
+    await until(() => podgate.control.getService('disco')?.dns.lastError?.code === 'ETIMEOUT', 3000);
     expect(peers()).toHaveLength(2);
     expect((await post()).status).toBe(200);
   });
@@ -81,6 +87,9 @@ describe('podgate follows DNS', () => {
         listen: '127.0.0.1:0',
         dns: { nameservers: [dns.nameserver], timeout: '200ms', attempts: 1, minRefresh: '200ms', maxRefresh: '2s', jitter: 0 },
         log: { level: 'silent' },
+        workers: 1,
+        stateDir: mkdtempSync(join(tmpdir(), 'podgate-e2e-')),
+        admin: { listen: '127.0.0.1:0' },
         services: {
           broken: { dnsName: 'missing.lab.svc.cluster.local', port: 18430, routes: [{ pathPrefix: '/broken' }] },
           disco: { dnsName: NAME, port: 18430 },

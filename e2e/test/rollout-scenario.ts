@@ -1,6 +1,9 @@
 import { Podgate, resolveConfig } from '@podgate/podgate';
 import { LabCluster, LabDnsServer, runLoad, type LoadReport, type RolloutStep, type TerminationMode } from '@podgate/lab';
-import type { PeerEvent } from '@podgate/protocol';
+import type { EventView } from '@podgate/protocol';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 
@@ -8,7 +11,7 @@ export interface RolloutResult {
   mode: TerminationMode | 'mixed';
   report: LoadReport;
   steps: RolloutStep[];
-  events: PeerEvent[];
+  events: EventView[];
   retries: number;
   /** Log lines of requests that did not end in 2xx: their access line and every failure on the way. */
   failureLog: string[];
@@ -21,6 +24,8 @@ export interface RolloutScenario {
   concurrency?: number;
   dnsLagMs?: number;
   podDelayMs?: number;
+  /** Data-plane worker processes; default 1 (in-process). */
+  workers?: number;
 }
 
 const DNS_NAME = 'image-lobby.lab.svc.cluster.local';
@@ -34,11 +39,14 @@ const POD_PORT = 18080;
 export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutResult> {
   const dns = await LabDnsServer.start();
   const cluster = await LabCluster.start({ dns, dnsName: DNS_NAME, replicas: 4, ttl: s.ttl ?? 5, port: POD_PORT, podDelayMs: s.podDelayMs ?? 5 });
-  const events: PeerEvent[] = [];
+  const events: EventView[] = [];
   const config = resolveConfig({
     listen: '127.0.0.1:0',
     dns: { nameservers: [dns.nameserver], timeout: '500ms', attempts: 2, minRefresh: '1s', maxRefresh: '30s' },
     log: { level: 'silent', access: false },
+    workers: s.workers ?? 1,
+    stateDir: mkdtempSync(join(tmpdir(), 'podgate-rollout-')),
+    admin: { listen: '127.0.0.1:0' },
     services: {
       'image-lobby': {
         dnsName: DNS_NAME,
@@ -50,13 +58,16 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
   });
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-  const podgate = await Podgate.start({ ...config, log: { level: 'info', access: true } }, { logger, onEvent: (e) => 'address' in e && events.push(e) });
+  const podgate = await Podgate.start({ ...config, log: { level: 'info', access: true } }, { logger });
+  podgate.control.subscribe((c) => {
+    if (c.kind === 'event') events.push(c.event);
+  });
   try {
-    const service = podgate.proxy.service('image-lobby');
-    for (let i = 0; i < 100 && (service?.table.size ?? 0) < 4; i++) await sleep(50);
+    const peers = (): number => podgate.control.getService('image-lobby')?.peers.length ?? 0;
+    for (let i = 0; i < 100 && peers() < 4; i++) await sleep(50);
     const stop = new AbortController();
     const load = runLoad({
-      url: `http://127.0.0.1:${podgate.address.port}/recognize`,
+      url: `http://127.0.0.1:${podgate.port}/recognize`,
       concurrency: s.concurrency ?? 32,
       bodyBytes: 64 * 1024,
       durationMs: 120_000,
@@ -68,7 +79,7 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     await sleep(1500);
     stop.abort();
     const report = await load;
-    return { mode: s.mode, report, steps, events, retries: service?.counters.retries ?? 0, failureLog: failureLog(lines) };
+    return { mode: s.mode, report, steps, events, retries: podgate.control.getService('image-lobby')?.retries ?? 0, failureLog: failureLog(lines) };
   } finally {
     await podgate.close(1000);
     await cluster.close();

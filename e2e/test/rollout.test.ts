@@ -18,3 +18,13 @@ describe('rolling update under load: clients do not notice', () => {
     });
   }
 });
+
+describe('rolling update under load with two worker processes', () => {
+  it('has zero client-visible errors in a mixed rollout with workers: 2', async () => {
+    const r = await runRolloutScenario({ mode: 'mixed', workers: 2 });
+    console.log(`${formatReport('rollout mixed, workers 2', r.report)} | retries ${r.retries}`);
+    expect(r.report.total).toBeGreaterThan(500);
+    expect(r.report.byError).toEqual({});
+    expect(r.report.errors).toBe(0);
+  });
+});

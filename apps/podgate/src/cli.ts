@@ -4,6 +4,9 @@ import { isConfigError, loadConfigFile } from './config/index.js';
 import { startDemo, type Demo } from './demo.js';
 import { Podgate } from './podgate.js';
 
+// In-flight requests get this long to finish on SIGTERM (Kubernetes gives a pod 30 s in all).
+const GRACE_MS = 20_000;
+
 const USAGE = `usage: podgate [--config podgate.yaml] [--port N]
 
   --config FILE   run with this config (see docs/config.md)
@@ -27,13 +30,17 @@ async function main(): Promise<number> {
   }
   let demo: Demo | null = null;
   let podgate: Podgate;
+  const configPath = args.values.config;
+  const onTokenCreated = (url: string): void => {
+    process.stdout.write(`\nadmin API and dashboard: ${url}\n(an operator token was generated and stored in the state directory; it is shown only this once)\n\n`);
+  };
   try {
-    if (args.values.config !== undefined) {
-      podgate = await Podgate.start(await loadConfigFile(args.values.config));
+    if (configPath !== undefined) {
+      podgate = await Podgate.start(await loadConfigFile(configPath), { onTokenCreated });
     } else {
       demo = await startDemo(args.values.port === undefined ? 8080 : Number(args.values.port));
-      podgate = await Podgate.start(demo.config);
-      const { port } = podgate.address;
+      podgate = await Podgate.start(demo.config, { onTokenCreated });
+      const port = podgate.port;
       process.stdout.write(
         `\npodgate demo: 4 lab pods behind podgate on 127.0.0.1:${port}. Try:\n\n` +
           `  curl -s -X POST --data-binary 'an image' http://127.0.0.1:${port}/recognize\n\n` +
@@ -50,13 +57,26 @@ async function main(): Promise<number> {
     await demo?.close();
     return 1;
   }
+  if (configPath !== undefined) {
+    // SIGHUP: reload without dropping connections; a bad file is refused and the old config stays.
+    process.on('SIGHUP', () => {
+      loadConfigFile(configPath).then(
+        (next) => {
+          const ignored = podgate.reload(next);
+          podgate.logger.info({ services: next.services.map((s) => s.name) }, 'config reloaded');
+          if (ignored.length > 0) podgate.logger.warn({ keys: ignored }, `config keys that need a restart were not applied: ${ignored.join(', ')}`);
+        },
+        (err: unknown) => podgate.logger.error({ err: (err as Error).message }, `config reload refused, the running config stays: ${(err as Error).message}`),
+      );
+    });
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  podgate.logger.info('stopping: finishing in-flight requests');
-  await podgate.close();
+  podgate.logger.info('stopping: no new connections, finishing in-flight requests');
+  await podgate.close(GRACE_MS);
   await demo?.close();
   return 0;
 }

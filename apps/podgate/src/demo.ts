@@ -1,5 +1,7 @@
 import { LabCluster, LabDnsServer } from '@podgate/lab';
 import type { PodgateConfig } from '@podgate/protocol';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveConfig } from './config/index.js';
 
 export interface Demo {
@@ -22,6 +24,8 @@ export async function startDemo(listenPort = 8080): Promise<Demo> {
     listen: `127.0.0.1:${listenPort}`,
     dns: { nameservers: [dns.nameserver], timeout: '500ms', attempts: 2 },
     log: { level: 'info', access: true },
+    workers: 1,
+    stateDir: join(tmpdir(), `podgate-demo-${process.getuid?.() ?? 0}`),
     services: {
       'image-lobby': { dnsName: DEMO_DNS_NAME, port: 18080, routes: [{ pathPrefix: '/' }] },
     },

@@ -1,89 +1,142 @@
-import { DnsRefresher, type DnsEvent } from '@podgate/discovery';
-import type { PeerEvent, PodgateConfig, ServiceConfig } from '@podgate/protocol';
-import { ProxyServer } from '@podgate/proxy';
-import type { AddressInfo } from 'node:net';
+import type { PodgateConfig } from '@podgate/protocol';
+import {
+  ControlPlane,
+  LiveFeed,
+  loadTokens,
+  PodgateMetrics,
+  startAdminServer,
+  startInProcessDataPlane,
+  StateStore,
+  TokenAuth,
+  type DataPlaneAgent,
+  type ProxyServer,
+  type WorkerInspection,
+} from '@podgate/proxy';
+import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { parseService } from './parse-service.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface PodgateOptions {
   logger?: Logger;
-  /** Every peer-table change and DNS event, for tests and (later) the live feed. */
-  onEvent?: (event: PeerEvent | DnsEvent) => void;
+  /** Told once when podgate generated the operator token: the dashboard URL with it. */
+  onTokenCreated?: (url: string) => void;
 }
 
 /**
- * The daemon in one process: the data plane plus one DNS refresh loop per service feeding it.
- * Loops are independent: one service's DNS trouble never delays another's.
+ * The daemon: the control plane in this (primary) process, the data plane either here too
+ * (`workers: 1`) or in worker processes sharing the proxy port. The same messages either way.
  */
 export class Podgate {
-  readonly proxy: ProxyServer;
+  readonly control: ControlPlane;
   readonly logger: Logger;
-  private readonly config: PodgateConfig;
-  private readonly refreshers = new Map<string, DnsRefresher>();
-  private readonly onEvent: (event: PeerEvent | DnsEvent) => void;
+  /** The in-process data plane (`workers: 1`); null with worker processes. */
+  readonly proxy: ProxyServer | null;
+  private readonly agent: DataPlaneAgent | null;
+  private readonly pool: WorkerPool | null;
+  private readonly admin: { address: string; close(): Promise<void> };
+  private readonly feed: LiveFeed;
+  private readonly metrics: PodgateMetrics;
+  private config: PodgateConfig;
 
-  private constructor(config: PodgateConfig, options: PodgateOptions) {
-    this.config = config;
-    this.logger = options.logger ?? pino({ level: config.log.level });
-    this.onEvent = options.onEvent ?? (() => undefined);
-    this.proxy = new ProxyServer({ config: { ...config, services: [] }, logger: this.logger, onPeerEvent: (e) => this.peerEvent(e) });
+  private constructor(parts: {
+    config: PodgateConfig;
+    control: ControlPlane;
+    logger: Logger;
+    proxy: ProxyServer | null;
+    agent: DataPlaneAgent | null;
+    pool: WorkerPool | null;
+    admin: { address: string; close(): Promise<void> };
+    feed: LiveFeed;
+    metrics: PodgateMetrics;
+  }) {
+    this.config = parts.config;
+    this.control = parts.control;
+    this.logger = parts.logger;
+    this.proxy = parts.proxy;
+    this.agent = parts.agent;
+    this.pool = parts.pool;
+    this.admin = parts.admin;
+    this.feed = parts.feed;
+    this.metrics = parts.metrics;
   }
 
   static async start(config: PodgateConfig, options: PodgateOptions = {}): Promise<Podgate> {
-    const podgate = new Podgate(config, options);
-    for (const service of config.services) podgate.addService(service);
-    const address = await podgate.proxy.listen();
-    podgate.logger.info({ listen: `${address.address}:${address.port}`, services: config.services.map((s) => s.name) }, 'podgate is serving');
+    const logger = options.logger ?? pino({ level: config.log.level });
+    const stateDir = resolve(config.stateDir);
+    const store = await StateStore.open(stateDir);
+    const control = await ControlPlane.start({ config, parseService, store, logger });
+    const metrics = new PodgateMetrics(control);
+    let proxy: ProxyServer | null = null;
+    let agent: DataPlaneAgent | null = null;
+    let pool: WorkerPool | null = null;
+    if (config.workers === 1) {
+      ({ proxy, agent } = startInProcessDataPlane(control, config, logger));
+      await proxy.listen();
+    } else {
+      pool = new WorkerPool(control, config, logger);
+      await pool.start(config.workers);
+    }
+    const { tokens, created } = await loadTokens(config.admin.tokens, process.env, stateDir);
+    const auth = new TokenAuth(tokens);
+    const feed = new LiveFeed({
+      control,
+      authenticate: (req) => auth.authenticate(req.headers, req.url),
+      allowedOrigins: config.admin.allowedOrigins,
+    });
+    const admin = await startAdminServer({
+      control,
+      auth,
+      host: config.admin.listen.host,
+      port: config.admin.listen.port,
+      metrics,
+      registerFeed: (app) => app.server.on('upgrade', (req, socket, head) => feed.handleUpgrade(req, socket, head)),
+      logger,
+    });
+    const podgate = new Podgate({ config, control, logger, proxy, agent, pool, admin, feed, metrics });
+    logger.info({ listen: `${config.listen.host}:${podgate.port}`, admin: admin.address, workers: config.workers }, 'podgate is serving');
+    if (created !== null) options.onTokenCreated?.(`http://${admin.address}/#token=${created.token}`);
     return podgate;
   }
 
-  get address(): AddressInfo {
-    return this.proxy.address as AddressInfo;
+  /** The proxy port (the one chosen when the config says 0). */
+  get port(): number {
+    return this.proxy?.address?.port ?? this.pool?.port ?? 0;
   }
 
-  addService(service: ServiceConfig): void {
-    this.proxy.addService(service);
-    const refresher = new DnsRefresher({
-      service: service.name,
-      dnsName: service.dnsName,
-      dns: this.config.dns,
-      onAddresses: (ips) => this.proxy.setAddresses(service.name, ips),
-      onEvent: (e) => this.dnsEvent(e),
-    });
-    this.refreshers.set(service.name, refresher);
-    refresher.start();
+  get adminAddress(): string {
+    return this.admin.address;
   }
 
-  async removeService(name: string): Promise<void> {
-    this.refreshers.get(name)?.stop();
-    this.refreshers.delete(name);
-    await this.proxy.removeService(name);
+  /** Every data plane's replica of the peer tables. */
+  async inspectWorkers(): Promise<WorkerInspection[]> {
+    if (this.pool !== null) return this.pool.inspect();
+    return this.proxy === null ? [] : [this.proxy.inspect()];
   }
 
-  dnsStatus(name: string) {
-    return this.refreshers.get(name)?.status();
+  /** SIGHUP: a new config from the file; keys that need a restart are reported and left as they are. */
+  reload(config: PodgateConfig): string[] {
+    const ignored: string[] = [];
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(config.listen, this.config.listen)) ignored.push('listen');
+    if (config.workers !== this.config.workers) ignored.push('workers');
+    if (!same(config.admin, this.config.admin)) ignored.push('admin');
+    if (config.stateDir !== this.config.stateDir) ignored.push('stateDir');
+    if (!same(config.dns, this.config.dns)) ignored.push('dns');
+    this.control.reload({ ...config, listen: this.config.listen, workers: this.config.workers, admin: this.config.admin, stateDir: this.config.stateDir, dns: this.config.dns });
+    this.pool?.setConfig(config);
+    this.config = config;
+    return ignored;
   }
 
-  /** Stops DNS loops, stops accepting, lets in-flight requests finish up to `graceMs`. */
+  /** SIGTERM: stop accepting, let in-flight requests finish up to `graceMs`, then stop. */
   async close(graceMs = 10_000): Promise<void> {
-    for (const r of this.refreshers.values()) r.stop();
-    this.refreshers.clear();
-    await this.proxy.close(graceMs);
-  }
-
-  private peerEvent(e: PeerEvent): void {
-    if (e.type === 'peer_ejected') {
-      this.logger.warn(e, `peer ${e.address} ejected: ${e.detail ?? e.reason}`);
-      // A pod that dies is usually a rollout: look for its replacement now rather than at the TTL.
-      if (e.reason !== 'operator_eject') this.refreshers.get(e.service)?.refreshSoon();
-    } else this.logger.info(e, `${e.type.replace('_', ' ')} ${e.address}`.trim());
-    this.onEvent(e);
-  }
-
-  private dnsEvent(e: DnsEvent): void {
-    if (e.type === 'dns_failed') this.logger.warn(e, `DNS refresh of ${e.service} failed (${e.code}): keeping ${e.keptAddresses} known addresses`);
-    else if (e.type === 'dns_empty') this.logger.warn(e, `DNS has no addresses for ${e.service} (${e.code}): keeping the last known set for ${e.graceRemainingMs} ms`);
-    else if (e.type === 'dns_emptied') this.logger.error(e, `DNS has had no addresses for ${e.service} past the grace period: the service is empty`);
-    else if (e.changed) this.logger.info({ service: e.service, addresses: e.addresses }, `DNS: ${e.service} has ${e.addresses.length} addresses`);
-    this.onEvent(e);
+    if (this.proxy !== null) await this.proxy.close(graceMs);
+    this.agent?.close();
+    await this.pool?.stop(graceMs);
+    await this.feed.close();
+    await this.admin.close();
+    this.metrics.close();
+    await this.control.close();
   }
 }

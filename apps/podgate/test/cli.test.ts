@@ -1,6 +1,6 @@
 import { LabCluster, LabDnsServer } from '@podgate/lab';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,9 @@ afterEach(() => {
 });
 
 function run(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Tokens from the caller's environment would stop podgate generating its own.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PODGATE_')));
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -71,7 +73,7 @@ describe('podgate CLI', () => {
           `services:\n  cli:\n    dnsName: cli.lab.svc.cluster.local\n    port: 18420\n`,
       );
       const r = run(['--config', path]);
-      await waitFor(() => r.output().includes('DNS: cli has 2 addresses'), 10_000);
+      await waitFor(() => r.output().includes('DNS: cli has 2 addresses') && r.output().includes('podgate is serving'), 10_000);
       const pods = new Set<string>();
       for (let i = 0; i < 4; i++) {
         const res = await request('http://127.0.0.1:18421/recognize', { method: 'POST', body: 'img' });
@@ -85,6 +87,40 @@ describe('podgate CLI', () => {
       await cluster.close();
       await dns.close();
     }
+  });
+
+  it('stops with a clear message on a corrupt state file and leaves it untouched', async () => {
+    const path = configFile('');
+    const dir = path.replace(/podgate\.yaml$/, '');
+    mkdirSync(join(dir, 'state'));
+    writeFileSync(join(dir, 'state', 'state.json'), '{"version": 1, "services": [');
+    writeFileSync(path, `workers: 1\nstateDir: ${join(dir, 'state')}\nadmin: { listen: 127.0.0.1:0 }\nlisten: 127.0.0.1:0\n`);
+    const r = run(['--config', path]);
+    expect(await r.exited).toBe(1);
+    expect(r.output()).toContain('PODGATE_STATE_CORRUPT');
+    expect(r.output()).toContain(join(dir, 'state', 'state.json'));
+    expect(readFileSync(join(dir, 'state', 'state.json'), 'utf8')).toBe('{"version": 1, "services": [');
+  });
+
+  it('generates an operator token on first start, prints the dashboard URL with it once, and keeps it private', async () => {
+    const path = configFile('');
+    const state = join(path.replace(/podgate\.yaml$/, ''), 'state');
+    writeFileSync(path, `workers: 1\nstateDir: ${state}\nadmin: { listen: 127.0.0.1:18423 }\nlisten: 127.0.0.1:0\n`);
+    const first = run(['--config', path]);
+    await waitFor(() => first.output().includes('podgate is serving'), 10_000);
+    const token = readFileSync(join(state, 'admin-token'), 'utf8').trim();
+    expect(statSync(join(state, 'admin-token')).mode & 0o777).toBe(0o600);
+    expect(first.output()).toContain(`http://127.0.0.1:18423/#token=${token}`);
+    const res = await request('http://127.0.0.1:18423/api/v1/services', { headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const second = run(['--config', path]);
+    await waitFor(() => second.output().includes('podgate is serving'), 10_000);
+    expect(second.output()).not.toContain(token);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
   });
 
   it('runs the loopback demo with no config and prints a curl line that works', async () => {

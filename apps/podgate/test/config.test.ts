@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,9 @@ describe('defaults', () => {
       client: { headerTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000, maxHeaderBytes: 16 * 1024 },
       log: { level: 'info', access: true },
       services: [],
+      workers: availableParallelism(),
+      stateDir: '.podgate',
+      admin: { listen: { host: '127.0.0.1', port: 9901 }, tokens: [], allowedOrigins: [] },
     };
     expect(parseConfig('')).toEqual(expected);
     expect(resolveConfig({})).toEqual(expected);

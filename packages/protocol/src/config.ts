@@ -14,6 +14,17 @@ export interface PodgateConfig {
   client: ClientLimits;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; access: boolean };
   services: ServiceConfig[];
+  /** Data-plane worker processes; 1 = everything in one process. */
+  workers: number;
+  /** Where runtime changes and the generated admin token are kept. */
+  stateDir: string;
+  admin: AdminConfig;
+}
+
+export interface AdminConfig {
+  listen: { host: string; port: number };
+  tokens: { name: string; token: string; role: 'viewer' | 'operator' }[];
+  allowedOrigins: string[];
 }
 
 export interface DnsConfig {

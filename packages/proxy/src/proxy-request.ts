@@ -9,6 +9,7 @@ import type { ProxyContext } from './proxy-context.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceRuntime } from './service-runtime.js';
 import { UpstreamTry } from './upstream-try.js';
+import { bucketOf } from './control/messages.js';
 
 // RFC 9110 §9.2.2: methods whose repetition has the same effect as one request.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -131,6 +132,9 @@ export class ProxyRequest {
   /** Response header from a try. True: commit and stream it; false: discard it, a retry started. */
   onTryHeaders(attempt: UpstreamTry, status: number, rawHeaders: Buffer[], statusText: string): boolean {
     const service = this.service;
+    const peer = attempt.peer;
+    const bucket = bucketOf(Date.now() - attempt.start);
+    peer.latency[bucket] = (peer.latency[bucket] ?? 0) + 1;
     const failClass = statusClass(status);
     if (failClass !== null) {
       const failure: TryFailure = { cause: status === 429 ? 'status_429' : 'status_5xx', class: failClass, message: `upstream answered ${status}` };
@@ -276,6 +280,10 @@ export class ProxyRequest {
     counters.inFlight--;
     const key = String(status);
     counters.responses[key] = (counters.responses[key] ?? 0) + 1;
-    this.ctx.accessLog(this, status, Date.now() - this.start, this.tried);
+    const ms = Date.now() - this.start;
+    const bucket = bucketOf(ms);
+    counters.duration[bucket] = (counters.duration[bucket] as number) + 1;
+    counters.durationSumMs += ms;
+    this.ctx.accessLog(this, status, ms, this.tried);
   }
 }

@@ -11,6 +11,7 @@ import { ProxyRequest } from './proxy-request.js';
 import { readBody } from './request-body.js';
 import { Router } from './router.js';
 import { ServiceRuntime } from './service-runtime.js';
+import type { PeerSync, WorkerInspection, WorkerStats } from './control/messages.js';
 
 export interface ProxyServerOptions {
   config: PodgateConfig;
@@ -119,13 +120,54 @@ export class ProxyServer implements ProxyContext {
     this.services.get(service)?.setAddresses(ips, Date.now());
   }
 
+  /**
+   * Makes the set of services match `configs`: adds new ones, removes missing ones and replaces
+   * those whose config changed (their peers come back with the next `peers` message).
+   */
+  async applyServices(configs: readonly ServiceConfig[]): Promise<void> {
+    const wanted = new Map(configs.map((c) => [c.name, c]));
+    for (const [name, runtime] of this.services) {
+      const next = wanted.get(name);
+      if (next === undefined || JSON.stringify(next) !== JSON.stringify(runtime.config)) await this.removeService(name);
+    }
+    for (const config of configs) if (!this.services.has(config.name)) this.addService(config);
+  }
+
+  /** A service's peers (`ip:port`) and the non-active states the primary decided. */
+  setPeers(service: string, addresses: readonly string[], states: readonly PeerSync[]): void {
+    this.services.get(service)?.setPeers(addresses, states, Date.now());
+  }
+
+  /** One peer's state as the primary decided it. */
+  syncPeer(service: string, peer: PeerSync): void {
+    this.services.get(service)?.table.sync(peer.address, peer.state, peer.reason, peer.until, peer.hold, Date.now());
+  }
+
+  /** This process's replica of the peer tables. */
+  inspect(): WorkerInspection {
+    return {
+      services: [...this.services.values()].map((s) => ({
+        name: s.name,
+        peers: s.table.list().map((p) => ({ address: p.address, state: p.state, reason: p.reason, until: p.ejectedUntil, hold: p.hold })),
+      })),
+    };
+  }
+
+  /** Cumulative counters of every service, for the primary. */
+  stats(worker: number): WorkerStats {
+    return { worker, at: Date.now(), services: [...this.services.values()].map((s) => s.stats()) };
+  }
+
   /** Stops accepting, lets in-flight requests end (up to `graceMs`), then closes pools. */
   async close(graceMs = 10_000): Promise<void> {
     clearInterval(this.expiryTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive connections go idle as their last response ends; close each one as it does.
+    const idle = setInterval(() => this.server.closeIdleConnections(), 50);
     this.server.closeIdleConnections();
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
+    clearInterval(idle);
     clearTimeout(timer);
     await Promise.all([...this.services.values()].map((s) => s.close(Date.now())));
   }

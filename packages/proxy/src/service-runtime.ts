@@ -2,6 +2,7 @@ import { Peer, PeerTable } from '@podgate/balancer';
 import type { PeerEvent, ServiceConfig } from '@podgate/protocol';
 import { Pool } from 'undici';
 import { RetryBudget } from './retry-budget.js';
+import { LATENCY_BUCKETS_MS, type PeerSync, type ServiceStats } from './control/messages.js';
 
 /** Counters of one service, read by the access log, the admin API and metrics. */
 export interface ServiceCounters {
@@ -12,6 +13,9 @@ export interface ServiceCounters {
   /** Retries refused because the budget was spent. */
   budgetExhausted: number;
   responses: Record<string, number>;
+  /** Whole-request durations per LATENCY_BUCKETS_MS bucket (+Inf last), and their sum. */
+  duration: Uint32Array;
+  durationSumMs: number;
 }
 
 /**
@@ -30,6 +34,8 @@ export class ServiceRuntime {
     retriesInFlight: 0,
     budgetExhausted: 0,
     responses: {},
+    duration: new Uint32Array(LATENCY_BUCKETS_MS.length + 1),
+    durationSumMs: 0,
   };
   /** Set when DNS answered but listed no address (explains a 503). */
   emptyReason: string | null = 'no DNS answer yet';
@@ -74,6 +80,43 @@ export class ServiceRuntime {
     return pool;
   }
 
+  /** Peers and their states as the primary decided them (multi-process and in-process alike). */
+  setPeers(addresses: readonly string[], states: readonly PeerSync[], now: number): void {
+    this.emptyReason = addresses.length === 0 ? `DNS name ${this.config.dnsName} lists no addresses` : null;
+    this.table.setAddresses(addresses, now);
+    const decided = new Map(states.map((s) => [s.address, s]));
+    for (const peer of this.table.list()) {
+      if (!peer.listed) continue;
+      const s = decided.get(peer.address);
+      if (s !== undefined) this.table.sync(s.address, s.state, s.reason, s.until, s.hold, now);
+      else if (peer.state !== 'active' && !peer.autoEjected) this.table.sync(peer.address, 'active', 'operator_restore', null, null, now);
+    }
+  }
+
+  /** Cumulative counters for the primary. */
+  stats(): ServiceStats {
+    const c = this.counters;
+    return {
+      name: this.name,
+      inFlight: c.inFlight,
+      requests: c.requests,
+      retries: c.retries,
+      budgetExhausted: c.budgetExhausted,
+      responses: { ...c.responses },
+      duration: Array.from(c.duration),
+      durationSumMs: c.durationSumMs,
+      peers: this.table.list().map((p) => ({
+        address: p.address,
+        inFlight: p.inFlight,
+        requests: p.requests,
+        retries: p.retries,
+        failures: { ...p.failures },
+        lastFailure: p.lastFailure,
+        latency: padded(p.latency),
+      })),
+    };
+  }
+
   /** Applies a DNS answer (IPs) as `ip:port` peers. */
   setAddresses(ips: readonly string[], now: number): void {
     const port = this.config.port;
@@ -100,4 +143,10 @@ export class ServiceRuntime {
     this.table.clear(now);
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
   }
+}
+
+function padded(latency: readonly number[]): number[] {
+  const out = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  for (let i = 0; i < latency.length; i++) out[i] = latency[i] ?? 0;
+  return out;
 }

@@ -10,6 +10,7 @@ import type { ProxyRequest } from './proxy-request.js';
 export class UpstreamTry implements Dispatcher.DispatchHandler {
   readonly peer: Peer<Pool>;
   readonly isRetry: boolean;
+  readonly start = Date.now();
   private readonly request: ProxyRequest;
   private abortFn: ((err?: Error) => void) | null = null;
   /** A retryable error status: the body is read and thrown away so the connection stays reusable. */

@@ -42,6 +42,9 @@ export function proxyConfig(services: ServiceConfig[]): PodgateConfig {
     client: { headerTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 7000, maxHeaderBytes: 16 * 1024 },
     log: { level: 'silent', access: false },
     services,
+    workers: 1,
+    stateDir: '',
+    admin: { listen: { host: '127.0.0.1', port: 0 }, tokens: [], allowedOrigins: [] },
   };
 }
 

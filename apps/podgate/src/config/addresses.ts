@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 /** A value check for a string key: the normalised value, or the reason it is rejected. */
 export type StringCheck<T> = (text: string) => { value: T } | { error: string };
@@ -36,6 +37,29 @@ export const checkListen: StringCheck<{ host: string; port: number }> = (text) =
   if (port > 65535) return { error: `port must be 0-65535, got ${port}` };
   return { value: { host: v6 !== undefined ? host : host.toLowerCase(), port } };
 };
+
+/** `auto` (one worker per core) or a count; 1 runs everything in one process. */
+export const checkWorkers: StringCheck<number> = (text) => {
+  if (text === 'auto') return { value: availableParallelism() };
+  if (/^[0-9]+$/.test(text) && Number(text) >= 1 && Number(text) <= 64) return { value: Number(text) };
+  return { error: `must be auto or a number of worker processes 1-64, got ${JSON.stringify(text)}` };
+};
+
+/** A bearer token: long enough not to be guessed, printable, no spaces. */
+export const checkToken: StringCheck<string> = (text) => {
+  // No comma: a browser sends the token inside Sec-WebSocket-Protocol, a comma-separated list.
+  if (/^[\x21-\x2b\x2d-\x7e]{16,256}$/.test(text)) return { value: text };
+  return { error: 'must be 16-256 printable characters without spaces or commas' };
+};
+
+/** An origin allowed to open the live feed from a browser, e.g. https://ops.example.com. */
+export const checkOrigin: StringCheck<string> = (text) => {
+  if (/^https?:\/\/[^/\s]+$/.test(text)) return { value: text.toLowerCase() };
+  return { error: `must be an origin like https://ops.example.com (scheme and host, no path), got ${JSON.stringify(text)}` };
+};
+
+/** A directory path. */
+export const checkPath: StringCheck<string> = (text) => (text.trim() === '' ? { error: 'must not be empty' } : { value: text });
 
 // c-ares (node:dns Resolver#setServers) takes IP addresses only, so no names here.
 /** `ip`, `ip:port`, `[v6]:port` or a bare v6 address → `ip:port` / `[v6]:port`, port 53 by default. */

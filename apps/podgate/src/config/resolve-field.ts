@@ -104,8 +104,9 @@ export function resolveField(
       if (typeof input === 'string' && spec.values.includes(input)) return input;
       return fail(`must be one of ${spec.values.join(', ')} (got ${describe(input)})`);
     case 'string': {
-      if (typeof input !== 'string') return fail(`must be a string, got ${describe(input)}`);
-      const checked = spec.check(input);
+      const text = spec.acceptNumber === true && typeof input === 'number' ? String(input) : input;
+      if (typeof text !== 'string') return fail(`must be a string, got ${describe(input)}`);
+      const checked = spec.check(text);
       return 'error' in checked ? fail(checked.error) : checked.value;
     }
     case 'list': {

@@ -73,6 +73,8 @@ export interface StringSpec extends Common {
   check: StringCheck<unknown>;
   /** The YAML form of the default, parsed through `check`. */
   default?: string;
+  /** A YAML number is taken as its text (`workers: 2` as well as `workers: auto`). */
+  acceptNumber?: boolean;
 }
 
 export interface ListSpec extends Common {

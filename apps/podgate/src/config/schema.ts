@@ -1,5 +1,5 @@
 import { RETRY_ON_NAMES } from '@podgate/protocol';
-import { checkDnsName, checkListen, checkNameserver, checkPathPrefix, checkRouteHost } from './addresses.js';
+import { checkDnsName, checkListen, checkNameserver, checkOrigin, checkPath, checkPathPrefix, checkRouteHost, checkToken, checkWorkers } from './addresses.js';
 import type { ObjectSpec } from './schema-types.js';
 
 // The one description of the config file. Defaults follow what the seed's nginx/OpenResty setup proved
@@ -282,6 +282,55 @@ export const rootSpec: ObjectSpec = {
           doc: 'Least severe level written.',
         },
         access: { kind: 'boolean', default: true, doc: 'Write one access line per request.' },
+      },
+    },
+    workers: {
+      kind: 'string',
+      typeDoc: 'auto | integer 1-64',
+      check: checkWorkers,
+      acceptNumber: true,
+      default: 'auto',
+      doc: 'Data-plane processes sharing the proxy port (node:cluster). `auto` = one per core; `1` runs everything in one process. The primary process (discovery, peer tables, admin API) comes on top.',
+    },
+    stateDir: {
+      kind: 'string',
+      typeDoc: 'path',
+      check: checkPath,
+      default: '.podgate',
+      doc: 'Where runtime changes (services added and peers drained or ejected through the API) and the generated admin token are kept, relative to the working directory unless absolute. Created with mode 0700.',
+    },
+    admin: {
+      kind: 'object',
+      doc: 'The admin API, live feed and metrics.',
+      fields: {
+        listen: {
+          kind: 'string',
+          typeDoc: '"host:port"',
+          check: checkListen,
+          default: '127.0.0.1:9901',
+          doc: 'Where the admin API listens. A non-loopback address is refused unless tokens are configured.',
+        },
+        tokens: {
+          kind: 'list',
+          item: {
+            kind: 'object',
+            doc: 'A bearer token.',
+            fields: {
+              name: { kind: 'string', typeDoc: 'string', check: checkPath, required: true, doc: 'Who uses it: shown as the actor of their actions.' },
+              token: { kind: 'string', typeDoc: 'string', check: checkToken, required: true, doc: 'The secret, 16-256 printable characters.' },
+              role: { kind: 'enum', values: ['viewer', 'operator'], required: true, doc: '`viewer` reads and watches; `operator` also adds and removes services and drains, ejects and restores peers.' },
+            },
+          },
+          default: [],
+          defaultDoc: 'none: PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN from the environment, else one operator token generated on first start and kept in stateDir/admin-token',
+          doc: 'Bearer tokens for the admin API.',
+        },
+        allowedOrigins: {
+          kind: 'list',
+          item: { kind: 'string', typeDoc: 'origin', check: checkOrigin, doc: 'An origin.' },
+          default: [],
+          doc: 'Browser origins (besides the admin address itself) allowed to open the live feed.',
+        },
       },
     },
     defaults: policySpec,

@@ -27,6 +27,11 @@ export type ToPrimary =
   | { type: 'ejected'; service: string; address: string; reason: PeerStateReason; detail: string; at: number }
   | { type: 'stats'; stats: WorkerStats };
 
+/** A worker's replica of the peer tables, for tests and debugging. */
+export interface WorkerInspection {
+  services: { name: string; peers: PeerSync[] }[];
+}
+
 /** Latency histogram bucket upper bounds, ms (the last bucket is +Inf). */
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000] as const;
 
@@ -36,6 +41,7 @@ export interface PeerStats {
   requests: number;
   retries: number;
   failures: Partial<Record<string, number>>;
+  lastFailure: { cause: string; at: number; detail: string } | null;
   /** Response-header latency of tries, cumulative counts per LATENCY_BUCKETS_MS bucket (+Inf last). */
   latency: number[];
 }
@@ -53,7 +59,10 @@ export interface ServiceStats {
   peers: PeerStats[];
 }
 
-/** Cumulative since the worker started: the primary keeps each worker's latest and sums them. */
+/**
+ * Totals since the worker started (histograms: a count per bucket, not cumulative over buckets):
+ * the primary keeps each worker's latest and sums them.
+ */
 export interface WorkerStats {
   worker: number;
   at: number;

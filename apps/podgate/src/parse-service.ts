@@ -1,0 +1,21 @@
+import type { ServiceConfig } from '@podgate/protocol';
+import { ControlError } from '@podgate/proxy';
+import { isServiceName } from './config/addresses.js';
+import { isConfigError, serviceFromInput, type ConfigIssue } from './config/index.js';
+
+/** API-added services are checked by the config file's rules; the first issue names the field. */
+export function parseService(input: unknown): ServiceConfig {
+  const { name, ...rest } = (input ?? {}) as { name?: unknown };
+  if (typeof name !== 'string' || !isServiceName(name)) {
+    throw new ControlError('PODGATE_INVALID', "body.name: service name must be an RFC 1123 label (a-z, 0-9, '-', ≤ 63 chars)", 'body.name');
+  }
+  try {
+    return serviceFromInput(String(name), rest, 'body');
+  } catch (err) {
+    if (isConfigError(err)) {
+      const first = err.issues[0] as ConfigIssue;
+      throw new ControlError('PODGATE_INVALID', err.message, first.path);
+    }
+    throw err;
+  }
+}

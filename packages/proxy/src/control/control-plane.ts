@@ -1,0 +1,412 @@
+import { PeerTable, type Peer, type PeerHold } from '@podgate/balancer';
+import { DnsRefresher, type DnsEvent } from '@podgate/discovery';
+import type { EventList, EventView, PeerAction, PeerEvent, PeerView, PodgateConfig, ServiceConfig, ServiceView } from '@podgate/protocol';
+import { pino, type Logger } from 'pino';
+import { ControlError, type ControlApi, type ControlChange } from './control-api.js';
+import { EventLog } from './event-log.js';
+import type { PeerSync, ToPrimary, ToWorker, WorkerStats } from './messages.js';
+import { routeConflict, sameService } from './service-rules.js';
+import { EMPTY_STATE, type PersistedState, type StateStorage } from './state-types.js';
+import { buildServiceView, PeerLatency } from './views.js';
+
+export interface ControlPlaneOptions {
+  config: PodgateConfig;
+  /** Checks an API-added service with the config file's rules; throws ControlError('PODGATE_INVALID', ..., field). */
+  parseService: (input: unknown) => ServiceConfig;
+  store?: StateStorage | null;
+  logger?: Logger;
+}
+
+interface ServiceEntry {
+  config: ServiceConfig;
+  source: 'config' | 'api';
+  table: PeerTable<PeerLatency>;
+  refresher: DnsRefresher;
+}
+
+interface WorkerLink {
+  send: (message: ToWorker) => void;
+  stats: WorkerStats | null;
+}
+
+// Returns of automatic ejections are checked this often, so they reach workers and the feed promptly.
+const EXPIRY_TICK_MS = 100;
+// Latency windows take one sample a second.
+const LATENCY_TICK_MS = 1000;
+
+/**
+ * The primary's view of the world: services (from the config file and the API), one DNS loop
+ * each, the authoritative peer tables, the event log and the workers. Workers eject on their own
+ * evidence at once and report it; the primary records it and tells every other worker.
+ */
+export class ControlPlane implements ControlApi {
+  readonly logger: Logger;
+  private config: PodgateConfig;
+  private readonly parseService: (input: unknown) => ServiceConfig;
+  private readonly store: StateStorage | null;
+  private readonly services = new Map<string, ServiceEntry>();
+  private readonly workers = new Map<number, WorkerLink>();
+  private readonly log = new EventLog();
+  private readonly listeners = new Set<(change: ControlChange) => void>();
+  private persisted: PersistedState;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Operator changes run one at a time: each reads the persisted state the previous one wrote. */
+  private mutations: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: ControlPlaneOptions) {
+    this.config = options.config;
+    this.parseService = options.parseService;
+    this.store = options.store ?? null;
+    this.logger = options.logger ?? pino({ level: options.config.log.level });
+    this.persisted = this.store?.state ?? EMPTY_STATE;
+  }
+
+  static async start(options: ControlPlaneOptions): Promise<ControlPlane> {
+    const control = new ControlPlane(options);
+    for (const service of options.config.services) control.addEntry(service, 'config');
+    for (const saved of control.persisted.services) {
+      try {
+        const service = control.parseService(saved.input);
+        const conflict = control.conflictOf(service);
+        if (conflict !== null) throw new ControlError('PODGATE_CONFLICT', conflict);
+        control.addEntry(service, 'api');
+      } catch (err) {
+        // Kept in the state file, not served: the config file now clashes with it or rules changed.
+        control.logger.error({ service: saved.name, err: (err as Error).message }, `service ${saved.name} from the state file was not started`);
+      }
+    }
+    control.timers.push(setInterval(() => control.expireEjections(), EXPIRY_TICK_MS));
+    control.timers.push(setInterval(() => control.sampleLatency(), LATENCY_TICK_MS));
+    for (const t of control.timers) t.unref();
+    return control;
+  }
+
+  // ---- workers -------------------------------------------------------------------------------
+
+  attachWorker(id: number, send: (message: ToWorker) => void): void {
+    this.workers.set(id, { send, stats: null });
+    send({ type: 'services', services: this.serviceConfigs() });
+    for (const [name, entry] of this.services) send(this.peersMessage(name, entry));
+  }
+
+  detachWorker(id: number): void {
+    this.workers.delete(id);
+  }
+
+  fromWorker(id: number, message: ToPrimary): void {
+    if (message.type === 'stats') {
+      const link = this.workers.get(id);
+      if (link !== undefined) link.stats = message.stats;
+      this.applyInFlight();
+      return;
+    }
+    const entry = this.services.get(message.service);
+    const peer = entry?.table.get(message.address);
+    if (entry === undefined || peer === undefined) return;
+    if (peer.state === 'active') entry.table.ejectPeer(peer, message.reason, message.at, message.detail);
+    // Already out (another worker was first): make sure this worker follows the recorded state.
+    else this.workers.get(id)?.send({ type: 'peer_state', service: message.service, peer: peerSync(peer) });
+  }
+
+  // ---- ControlApi ----------------------------------------------------------------------------
+
+  listServices(): ServiceView[] {
+    return [...this.services.keys()].map((name) => this.getService(name) as ServiceView);
+  }
+
+  getService(name: string): ServiceView | null {
+    const entry = this.services.get(name);
+    if (entry === undefined) return null;
+    return buildServiceView(entry.config, entry.source, entry.table, entry.refresher.status(), this.workerStats());
+  }
+
+  addService(input: unknown, actor: string): Promise<ServiceView> {
+    return this.exclusive(() => this.addServiceNow(input, actor));
+  }
+
+  removeService(name: string, actor: string): Promise<void> {
+    return this.exclusive(() => this.removeServiceNow(name, actor));
+  }
+
+  peerAction(service: string, address: string, action: PeerAction, actor: string): Promise<PeerView> {
+    return this.exclusive(() => this.peerActionNow(service, address, action, actor));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.mutations.then(fn, fn);
+    this.mutations = run.catch(() => undefined);
+    return run;
+  }
+
+  private async addServiceNow(input: unknown, actor: string): Promise<ServiceView> {
+    const service = this.parseService(input);
+    if (this.services.has(service.name)) throw new ControlError('PODGATE_CONFLICT', `service ${service.name} already exists`, 'name');
+    const conflict = this.conflictOf(service);
+    if (conflict !== null) throw new ControlError('PODGATE_CONFLICT', conflict, 'routes');
+    await this.persist({
+      ...this.persisted,
+      services: [...this.persisted.services.filter((s) => s.name !== service.name), { name: service.name, input, addedAt: Date.now(), actor }],
+    });
+    this.addEntry(service, 'api');
+    this.broadcast({ type: 'services', services: this.serviceConfigs() });
+    this.record({ type: 'service_added', service: service.name, actor, detail: `dnsName ${service.dnsName}, port ${service.port}` });
+    return this.getService(service.name) as ServiceView;
+  }
+
+  private async removeServiceNow(name: string, actor: string): Promise<void> {
+    const entry = this.services.get(name);
+    if (entry === undefined) throw new ControlError('PODGATE_NOT_FOUND', `no service named ${name}`);
+    if (entry.source === 'config') {
+      throw new ControlError('PODGATE_CONFLICT', `service ${name} comes from the config file: remove it there and reload`);
+    }
+    await this.persist({
+      ...this.persisted,
+      services: this.persisted.services.filter((s) => s.name !== name),
+      holds: this.persisted.holds.filter((h) => h.service !== name),
+    });
+    this.dropEntry(name, entry);
+    this.broadcast({ type: 'services', services: this.serviceConfigs() });
+    this.record({ type: 'service_removed', service: name, actor });
+  }
+
+  private async peerActionNow(service: string, address: string, action: PeerAction, actor: string): Promise<PeerView> {
+    const entry = this.services.get(service);
+    if (entry === undefined) throw new ControlError('PODGATE_NOT_FOUND', `no service named ${service}`);
+    if (entry.table.get(address) === undefined) throw new ControlError('PODGATE_NOT_FOUND', `service ${service} has no peer ${address}`);
+    const holds = this.persisted.holds.filter((h) => !(h.service === service && h.address === address));
+    const hold: PeerHold | null = action === 'restore' ? null : action;
+    if (hold !== null) holds.push({ service, address, hold, at: Date.now(), actor });
+    await this.persist({ ...this.persisted, holds });
+    const now = Date.now();
+    this.record({ type: 'operator_action', service, address, actor, detail: `${action} ${address}` });
+    if (action === 'drain') entry.table.drain(address, now);
+    else if (action === 'eject') entry.table.eject(address, now);
+    else entry.table.restore(address, now);
+    const view = this.getService(service)?.peers.find((p) => p.address === address);
+    return view as PeerView;
+  }
+
+  events(since: number, limit: number): EventList {
+    return this.log.since(since, limit);
+  }
+
+  latestEvents(count: number): EventView[] {
+    return this.log.latest(count);
+  }
+
+  subscribe(listener: (change: ControlChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  workerStats(): readonly WorkerStats[] {
+    const out: WorkerStats[] = [];
+    for (const w of this.workers.values()) if (w.stats !== null) out.push(w.stats);
+    return out;
+  }
+
+  ready(): boolean {
+    if (this.workers.size === 0) return false;
+    for (const w of this.workers.values()) if (w.stats === null) return false;
+    for (const e of this.services.values()) if (e.refresher.status().lastRefreshAt === null) return false;
+    return true;
+  }
+
+  // ---- config reload -------------------------------------------------------------------------
+
+  /** SIGHUP: applies a new (already validated) config. Services from the API stay as they are. */
+  reload(config: PodgateConfig): void {
+    const next = new Map(config.services.map((s) => [s.name, s]));
+    for (const [name, entry] of this.services) {
+      if (entry.source !== 'config') continue;
+      const wanted = next.get(name);
+      if (wanted === undefined) this.dropEntry(name, entry);
+      else if (!sameService(wanted, entry.config)) {
+        const holds = entry.table.listHolds();
+        this.dropEntry(name, entry);
+        this.addEntry(wanted, 'config', holds);
+      }
+    }
+    for (const service of config.services) if (!this.services.has(service.name)) this.addEntry(service, 'config');
+    this.config = config;
+    this.broadcast({ type: 'services', services: this.serviceConfigs() });
+    for (const [name, entry] of this.services) this.broadcast(this.peersMessage(name, entry));
+    this.record({ type: 'config_reloaded', service: '', detail: `${config.services.length} services from the config file` });
+  }
+
+  /** Route conflicts with the services running now, as the config file would report them. */
+  conflictOf(service: ServiceConfig): string | null {
+    for (const [name, entry] of this.services) {
+      if (name === service.name) continue;
+      const clash = routeConflict(service, entry.config);
+      if (clash !== null) return clash;
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const entry of this.services.values()) entry.refresher.stop();
+    this.listeners.clear();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private addEntry(config: ServiceConfig, source: 'config' | 'api', holds?: { address: string; hold: PeerHold }[]): void {
+    const table = new PeerTable<PeerLatency>({
+      service: config.name,
+      algorithm: config.algorithm,
+      consecutive5xx: config.ejection.consecutive5xx,
+      baseEjectionMs: config.ejection.baseMs,
+      maxEjectionMs: config.ejection.maxMs,
+      maxEjectedPercent: config.ejection.maxEjectedPercent,
+      onEvent: (e) => this.onPeerEvent(e),
+    });
+    const now = Date.now();
+    table.loadHolds(holds ?? this.persisted.holds.filter((h) => h.service === config.name), now);
+    const refresher = new DnsRefresher({
+      service: config.name,
+      dnsName: config.dnsName,
+      dns: this.config.dns,
+      onAddresses: (ips) => this.onAddresses(config.name, ips),
+      onEvent: (e) => this.onDnsEvent(e),
+    });
+    this.services.set(config.name, { config, source, table, refresher });
+    refresher.start();
+    this.notify({ kind: 'service', name: config.name });
+  }
+
+  private dropEntry(name: string, entry: ServiceEntry): void {
+    entry.refresher.stop();
+    this.services.delete(name);
+    this.notify({ kind: 'service_removed', name });
+  }
+
+  private onAddresses(service: string, ips: readonly string[]): void {
+    const entry = this.services.get(service);
+    if (entry === undefined) return;
+    const port = entry.config.port;
+    const addresses = ips.map((ip) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`));
+    entry.table.setAddresses(addresses, Date.now());
+    this.broadcast(this.peersMessage(service, entry));
+    this.notify({ kind: 'service', name: service });
+  }
+
+  private peersMessage(service: string, entry: ServiceEntry): ToWorker {
+    const addresses: string[] = [];
+    const states: PeerSync[] = [];
+    for (const peer of entry.table.list()) {
+      if (!peer.listed) continue;
+      addresses.push(peer.address);
+      if (peer.state !== 'active') states.push(peerSync(peer));
+    }
+    return { type: 'peers', service, addresses, states };
+  }
+
+  private onPeerEvent(e: PeerEvent): void {
+    if (e.type === 'peer_ejected') this.logger.warn(e, `peer ${e.address} of ${e.service} ejected: ${e.detail ?? e.reason}`);
+    else this.logger.info(e, `${e.type.replace('_', ' ')} ${e.address}`.trim());
+    this.record({ type: e.type, service: e.service, address: e.address, state: e.state ?? undefined, reason: e.reason ?? undefined, detail: e.detail });
+    const entry = this.services.get(e.service);
+    const peer = entry?.table.get(e.address);
+    // States decided here reach every worker; DNS membership travels in `peers` messages.
+    if (peer !== undefined && e.type !== 'peer_added' && e.type !== 'peer_terminating' && e.type !== 'panic_entered' && e.type !== 'panic_left') {
+      this.broadcast({ type: 'peer_state', service: e.service, peer: peerSync(peer) });
+    }
+    this.notify({ kind: 'service', name: e.service });
+    if (e.type === 'peer_ejected' && e.reason !== 'operator_eject') entry?.refresher.refreshSoon();
+  }
+
+  private onDnsEvent(e: DnsEvent): void {
+    if (e.type === 'dns_failed') this.logger.warn(e, `DNS refresh of ${e.service} failed (${e.code}): keeping ${e.keptAddresses} known addresses`);
+    else if (e.type === 'dns_empty') this.logger.warn(e, `DNS has no addresses for ${e.service} (${e.code}): keeping the last known set for ${e.graceRemainingMs} ms`);
+    else if (e.type === 'dns_emptied') this.logger.error(e, `DNS has had no addresses for ${e.service} past the grace period: the service is empty`);
+    else if (e.changed) this.logger.info({ service: e.service, addresses: e.addresses }, `DNS: ${e.service} has ${e.addresses.length} addresses`);
+    if (e.type === 'dns_failed') {
+      this.record({ type: 'dns_failed', service: e.service, detail: `${e.code}: ${e.message}; keeping ${e.keptAddresses} known addresses` });
+    } else if (e.type === 'dns_empty') {
+      this.record({ type: 'dns_empty', service: e.service, detail: `${e.code}: keeping the last known set for ${e.graceRemainingMs} ms` });
+    } else if (e.type === 'dns_emptied') {
+      this.record({ type: 'dns_emptied', service: e.service, detail: 'no addresses past the grace period' });
+    }
+    this.notify({ kind: 'service', name: e.service });
+  }
+
+  private record(event: Omit<EventView, 'id' | 'at'> & { at?: number }): void {
+    const clean: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(event)) if (v !== undefined && v !== '') clean[k] = v;
+    clean.service = event.service;
+    const full = this.log.append({ at: Date.now(), ...clean } as Omit<EventView, 'id'>);
+    this.notify({ kind: 'event', event: full });
+  }
+
+  private notify(change: ControlChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private broadcast(message: ToWorker): void {
+    for (const w of this.workers.values()) w.send(message);
+  }
+
+  private async persist(next: PersistedState): Promise<void> {
+    if (this.store !== null) {
+      try {
+        await this.store.save(next);
+      } catch (err) {
+        throw new ControlError('PODGATE_STATE_WRITE_FAILED', `the change could not be saved, so it was not made: ${(err as Error).message}`);
+      }
+    }
+    this.persisted = next;
+  }
+
+  private serviceConfigs(): ServiceConfig[] {
+    return [...this.services.values()].map((e) => e.config);
+  }
+
+  private expireEjections(): void {
+    const now = Date.now();
+    for (const entry of this.services.values()) if (entry.table.nextReturnAt <= now) entry.table.expireEjections(now);
+  }
+
+  /** Draining and terminating peers move on when no worker has a request on them any more. */
+  private applyInFlight(): void {
+    const totals = new Map<string, number>();
+    for (const stats of this.workerStats()) {
+      for (const s of stats.services) for (const p of s.peers) {
+        const key = `${s.name} ${p.address}`;
+        totals.set(key, (totals.get(key) ?? 0) + p.inFlight);
+      }
+    }
+    const now = Date.now();
+    for (const [name, entry] of this.services) {
+      for (const peer of entry.table.list()) {
+        const n = totals.get(`${name} ${peer.address}`) ?? 0;
+        if (n !== peer.inFlight) entry.table.setInFlight(peer, n, now);
+      }
+    }
+  }
+
+  private sampleLatency(): void {
+    const sums = new Map<string, number[]>();
+    for (const stats of this.workerStats()) {
+      for (const s of stats.services) for (const p of s.peers) {
+        const key = `${s.name} ${p.address}`;
+        const sum = sums.get(key) ?? new Array<number>(p.latency.length).fill(0);
+        for (let i = 0; i < p.latency.length; i++) sum[i] = (sum[i] ?? 0) + (p.latency[i] ?? 0);
+        sums.set(key, sum);
+      }
+    }
+    for (const [name, entry] of this.services) {
+      for (const peer of entry.table.list()) {
+        const sum = sums.get(`${name} ${peer.address}`);
+        if (sum === undefined) continue;
+        peer.handle ??= new PeerLatency();
+        peer.handle.window.push(sum);
+      }
+    }
+  }
+}
+
+function peerSync(peer: Peer<PeerLatency>): PeerSync {
+  return { address: peer.address, state: peer.state, reason: peer.reason, until: peer.ejectedUntil, hold: peer.hold };
+}

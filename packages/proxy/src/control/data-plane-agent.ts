@@ -1,0 +1,57 @@
+import type { PeerEvent } from '@podgate/protocol';
+import type { ProxyServer } from '../proxy-server.js';
+import type { ToPrimary, ToWorker } from './messages.js';
+
+// Counters reach the primary at least once a second (issue 3); twice gives the feed fresher numbers.
+const STATS_INTERVAL_MS = 500;
+
+/**
+ * The data plane's side of the messages: applies what the primary decided to the local
+ * ProxyServer, and reports local ejections at once and counters periodically.
+ */
+export class DataPlaneAgent {
+  private readonly timer: NodeJS.Timeout;
+  private applying: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly proxy: ProxyServer,
+    private readonly worker: number,
+    private readonly send: (message: ToPrimary) => void,
+    statsIntervalMs = STATS_INTERVAL_MS,
+  ) {
+    this.timer = setInterval(() => this.send({ type: 'stats', stats: this.proxy.stats(this.worker) }), statsIntervalMs);
+    this.timer.unref();
+  }
+
+  /** For ProxyServer's onPeerEvent: a peer this worker ejected on its own evidence. */
+  readonly onLocalEvent = (e: PeerEvent): void => {
+    if (e.type !== 'peer_ejected' || e.reason === null || e.reason === 'operator_eject') return;
+    this.send({ type: 'ejected', service: e.service, address: e.address, reason: e.reason, detail: e.detail ?? '', at: e.at });
+  };
+
+  /** Messages are applied in order; `services` may wait for pools to close. */
+  receive(message: ToWorker): Promise<void> {
+    this.applying = this.applying.then(() => this.apply(message));
+    return this.applying;
+  }
+
+  private async apply(message: ToWorker): Promise<void> {
+    switch (message.type) {
+      case 'services':
+        await this.proxy.applyServices(message.services);
+        return;
+      case 'peers':
+        this.proxy.setPeers(message.service, message.addresses, message.states);
+        return;
+      case 'peer_state':
+        this.proxy.syncPeer(message.service, message.peer);
+        return;
+    }
+  }
+
+  /** Sends the final counters. */
+  close(): void {
+    clearInterval(this.timer);
+    this.send({ type: 'stats', stats: this.proxy.stats(this.worker) });
+  }
+}
