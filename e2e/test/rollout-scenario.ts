@@ -58,7 +58,9 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
   });
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-  const podgate = await Podgate.start({ ...config, log: { level: 'info', access: true } }, { logger });
+  // Access lines are read from this process's logger; worker processes would print theirs instead.
+  const inProcess = (s.workers ?? 1) === 1;
+  const podgate = await Podgate.start(inProcess ? { ...config, log: { level: 'info', access: true } } : config, { logger });
   podgate.control.subscribe((c) => {
     if (c.kind === 'event') events.push(c.event);
   });

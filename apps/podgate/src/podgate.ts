@@ -12,7 +12,9 @@ import {
   type ProxyServer,
   type WorkerInspection,
 } from '@podgate/proxy';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { parseService } from './parse-service.js';
 import { WorkerPool } from './worker-pool.js';
@@ -21,6 +23,14 @@ export interface PodgateOptions {
   logger?: Logger;
   /** Told once when podgate generated the operator token: the dashboard URL with it. */
   onTokenCreated?: (url: string) => void;
+  /** The built dashboard to serve at the admin address; default apps/dashboard/dist when it exists. */
+  dashboardDir?: string | null;
+}
+
+function defaultDashboardDir(): string | null {
+  // apps/podgate/{src,dist}/podgate.* → apps/dashboard/dist
+  const dir = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+  return existsSync(join(dir, 'index.html')) ? dir : null;
 }
 
 /**
@@ -90,6 +100,7 @@ export class Podgate {
       host: config.admin.listen.host,
       port: config.admin.listen.port,
       metrics,
+      dashboardDir: (options.dashboardDir === undefined ? defaultDashboardDir() : options.dashboardDir) ?? undefined,
       registerFeed: (app) => app.server.on('upgrade', (req, socket, head) => feed.handleUpgrade(req, socket, head)),
       logger,
     });
