@@ -25,8 +25,6 @@ export type PeerStateReason =
   | 'operator_eject'
   | 'operator_restore'
   | 'ejection_expired'
-  | 'probe_failed'
-  | 'stalled'
   | 'removed_from_dns';
 
 export type BalancingAlgorithm = 'round_robin' | 'least_request';
