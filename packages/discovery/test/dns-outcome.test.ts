@@ -12,16 +12,16 @@ const fail = (code: string): PromiseRejectedResult => ({
 
 describe('classifyAnswers', () => {
   it('takes the union of both families and the lowest TTL', () => {
-    expect(classifyAnswers(ok(['10.0.0.2', 30], ['10.0.0.1', 10]), ok(['fd00::1', 20]), 'web.example')).toEqual({
+    expect(classifyAnswers(ok(['127.10.0.2', 30], ['127.10.0.1', 10]), ok(['fd00::1', 20]), 'web.example')).toEqual({
       kind: 'resolved',
-      addresses: ['10.0.0.1', '10.0.0.2', 'fd00::1'],
+      addresses: ['127.10.0.1', '127.10.0.2', 'fd00::1'],
       ttlSeconds: 10,
       failedFamily: null,
     });
   });
 
   it('counts addresses from one family as a success whatever the other family did', () => {
-    expect(classifyAnswers(ok(['10.0.0.1', 5]), fail('ETIMEOUT'), 'web.example')).toMatchObject({ kind: 'resolved', failedFamily: 6 });
+    expect(classifyAnswers(ok(['127.10.0.1', 5]), fail('ETIMEOUT'), 'web.example')).toMatchObject({ kind: 'resolved', failedFamily: 6 });
     expect(classifyAnswers(fail('ENODATA'), ok(['fd00::1', 5]), 'web.example').kind).toBe('resolved');
   });
 

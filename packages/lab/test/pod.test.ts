@@ -97,10 +97,10 @@ describe('LabPod routes', () => {
 
   it('echoes method, url, headers and body size on /echo', async () => {
     const pod = await startPod();
-    const res = await call(pod, '/echo?x=1', { method: 'PUT', body: Buffer.alloc(5), headers: { 'x-forwarded-for': '10.0.0.1' } });
+    const res = await call(pod, '/echo?x=1', { method: 'PUT', body: Buffer.alloc(5), headers: { 'x-forwarded-for': '127.10.0.1' } });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ pod: pod.name, method: 'PUT', url: '/echo?x=1', bodyBytes: 5 });
-    expect((res.json?.headers as Record<string, string>)['x-forwarded-for']).toBe('10.0.0.1');
+    expect((res.json?.headers as Record<string, string>)['x-forwarded-for']).toBe('127.10.0.1');
   });
 
   it('answers /status/:code with that status', async () => {

@@ -20,7 +20,7 @@ function stateWith(counter: number): PersistedState {
   return {
     version: 1,
     services: [{ name: `svc-${counter}`, input: { name: `svc-${counter}`, port: 8080, routes: [{ prefix: '/' }] }, addedAt: 1_700_000_000_000 + counter, actor: 'alice' }],
-    holds: [{ service: 'svc', address: '10.0.0.1', hold: counter % 2 === 0 ? 'drain' : 'eject', at: counter, actor: 'bob' }],
+    holds: [{ service: 'svc', address: '127.10.0.1', hold: counter % 2 === 0 ? 'drain' : 'eject', at: counter, actor: 'bob' }],
   };
 }
 
@@ -29,7 +29,7 @@ function validJson(mutate: (raw: { version: unknown; services: Record<string, un
   const raw = {
     version: 1,
     services: [0, 1, 2].map((i) => ({ name: `svc-${i}`, input: {}, addedAt: i, actor: 'alice' })),
-    holds: [{ service: 'svc-0', address: '10.0.0.1', hold: 'drain', at: 1, actor: 'bob' }],
+    holds: [{ service: 'svc-0', address: '127.10.0.1', hold: 'drain', at: 1, actor: 'bob' }],
   };
   mutate(raw as never);
   return JSON.stringify(raw);
@@ -235,7 +235,7 @@ describe('StateStore under kill -9', () => {
     for (let i = 0; i < 5000; i++) {
       n++;
       const services = Array.from({ length: 20 }, (_, s) => ({ name: 'svc-' + s, input: { n, pad: 'x'.repeat(200) }, addedAt: n, actor: 'loop' }));
-      await store.save({ version: 1, services, holds: [{ service: 'svc-0', address: '10.0.0.1', hold: n % 2 ? 'drain' : 'eject', at: n, actor: 'loop' }] });
+      await store.save({ version: 1, services, holds: [{ service: 'svc-0', address: '127.10.0.1', hold: n % 2 ? 'drain' : 'eject', at: n, actor: 'loop' }] });
       process.stdout.write(n + '\\n');
     }
     setInterval(() => {}, 1000);
