@@ -4,5 +4,6 @@ import { sharedConfig } from '../vitest.shared.ts';
 
 export default mergeConfig(sharedConfig, {
   resolve: { alias: { '@podgate/podgate': fileURLToPath(new URL('../apps/podgate/src/index.ts', import.meta.url)) } },
-  test: { testTimeout: 240_000, hookTimeout: 60_000, fileParallelism: false },
+  // test/: podgate and the lab; browser/: the dashboard in Debian's Chromium against them (`vitest run browser`).
+  test: { include: ['test/**/*.test.ts', 'browser/**/*.test.ts'], testTimeout: 240_000, hookTimeout: 60_000, fileParallelism: false },
 });

@@ -93,7 +93,8 @@ function failureLog(lines: readonly string[]): string[] {
   const failed = new Set<string>();
   for (const line of lines) {
     const entry = JSON.parse(line) as { req?: string; status?: number };
-    if (entry.req !== undefined && entry.status !== undefined && (entry.status < 200 || entry.status > 299)) failed.add(entry.req);
+    const slow = (entry as { ms?: number }).ms !== undefined && ((entry as { ms?: number }).ms as number) >= 1000;
+    if (entry.req !== undefined && entry.status !== undefined && (entry.status < 200 || entry.status > 299 || slow)) failed.add(entry.req);
   }
   return lines.filter((line) => {
     const req = (JSON.parse(line) as { req?: string }).req;

@@ -8,7 +8,7 @@ import {
   type PeerStateReason,
 } from '@podgate/protocol';
 import { LeastRequest } from './least-request.js';
-import { Peer, type PeerHold } from './peer.js';
+import { FULL_WEIGHT, Peer, type PeerHold } from './peer.js';
 import type { Picker } from './picker.js';
 import { SmoothRoundRobin } from './smooth-round-robin.js';
 
@@ -23,6 +23,18 @@ export interface PeerTableOptions {
   maxEjectedPercent: number;
   /** How long an operator hold is remembered for an address gone from DNS. */
   holdRetentionMs?: number;
+  /**
+   * false: automatic ejections never end here (a data-plane replica follows the primary, which
+   * decides returns). Default true.
+   */
+  autoReturn?: boolean;
+  /**
+   * Probe only the ejected: when an automatic ejection ends, the peer returns only if this probe
+   * passes; a failed probe ejects it again, for longer. Without it, the peer returns at once.
+   */
+  returnProbe?: (peer: Peer<never>, done: (ok: boolean, detail: string) => void) => void;
+  /** New (after the first DNS answer) and returning peers ramp to a full share over this long; 0 = off. */
+  slowStartMs?: number;
   random?: () => number;
   onEvent?: (event: PeerEvent) => void;
   /** A peer left the table for good: close what the data plane attached to it. */
@@ -57,6 +69,10 @@ export class PeerTable<H = unknown> {
   private readonly picker: Picker;
   private eligible: Peer<H>[] = [];
   private panic = false;
+  private ramping = 0;
+  private suspects = 0;
+  /** Peers of the first DNS answer are not ramped: nothing else takes traffic yet. */
+  private seeded = false;
   private nextExpiry = Infinity;
 
   constructor(options: PeerTableOptions) {
@@ -115,13 +131,14 @@ export class PeerTable<H = unknown> {
       else this.transition(peer, 'terminating', 'removed_from_dns', now, 'peer_terminating');
     }
     this.forgetOldHolds(now);
+    if (next.size > 0) this.seeded = true;
     this.rebuild(now);
     return diff;
   }
 
   /** The next peer for a request, or null when none is usable (or all usable ones were tried). */
   pick(now: number, tried: readonly Peer<H>[] | null = null): Peer<H> | null {
-    if (now >= this.nextExpiry) this.expireEjections(now);
+    if (now >= this.nextExpiry && this.options.autoReturn !== false) this.expireEjections(now);
     return this.picker.pick(this.eligible, tried);
   }
 
@@ -159,6 +176,25 @@ export class PeerTable<H = unknown> {
   /** The peer answered with a response that is not a gateway failure. */
   reportSuccess(peer: Peer<H>): void {
     peer.consecutiveFailures = 0;
+    if (peer.suspect) this.clearSuspect(peer, Date.now());
+  }
+
+  /**
+   * A try of this peer stalled or could not get a connection in time: no new requests until its
+   * probe says it is alive (or it answers), so the requests that follow do not stall too.
+   */
+  suspect(peer: Peer<H>, now: number): void {
+    if (peer.suspect) return;
+    peer.suspect = true;
+    this.suspects++;
+    this.rebuild(now);
+  }
+
+  clearSuspect(peer: Peer<H>, now: number): void {
+    if (!peer.suspect) return;
+    peer.suspect = false;
+    this.suspects--;
+    this.rebuild(now);
   }
 
   /**
@@ -251,22 +287,80 @@ export class PeerTable<H = unknown> {
 
   /** Ends automatic ejections whose time is up. Also called from pick(); a timer calls it so returns show up live. */
   expireEjections(now: number): void {
+    if (this.options.autoReturn === false) return;
     let next = Infinity;
     let changed = false;
     for (const peer of this.peers.values()) {
-      if (!peer.autoEjected) continue;
+      if (!peer.autoEjected || peer.probing) continue;
       const until = peer.ejectedUntil as number;
-      if (until <= now) {
-        peer.ejectedUntil = null;
-        peer.lastReturnAt = now;
-        this.transition(peer, 'active', 'ejection_expired', now, 'peer_returned');
-        changed = true;
-      } else if (until < next) {
-        next = until;
+      if (until > now) {
+        if (until < next) next = until;
+        continue;
       }
+      const probe = this.options.returnProbe;
+      if (probe === undefined) {
+        this.returnPeer(peer, now);
+        changed = true;
+        continue;
+      }
+      peer.probing = true;
+      probe(peer as Peer<never>, (ok, detail) => this.onReturnProbe(peer, ok, detail));
     }
     this.nextExpiry = next;
     if (changed) this.rebuild(now);
+  }
+
+  private onReturnProbe(peer: Peer<H>, ok: boolean, detail: string): void {
+    peer.probing = false;
+    const now = Date.now();
+    if (this.peers.get(peer.address) !== peer || !peer.autoEjected) return;
+    if (ok) {
+      this.returnPeer(peer, now);
+    } else {
+      peer.ejections++;
+      peer.ejectedUntil = now + Math.min(this.options.baseEjectionMs * peer.ejections, this.options.maxEjectionMs);
+      this.nextExpiry = Math.min(this.nextExpiry, peer.ejectedUntil);
+      this.transition(peer, 'ejected', 'probe_failed', now, 'peer_ejected', detail);
+    }
+    this.rebuild(now);
+  }
+
+  private returnPeer(peer: Peer<H>, now: number): void {
+    peer.ejectedUntil = null;
+    peer.lastReturnAt = now;
+    this.startRamp(peer, now);
+    this.transition(peer, 'active', 'ejection_expired', now, 'peer_returned');
+  }
+
+  /**
+   * Slow start: weights of ramping peers follow the clock, in tenths of a full share so the picker
+   * is reset at most ten times per ramp. Call it a few times a second.
+   */
+  tick(now: number): void {
+    const window = this.options.slowStartMs ?? 0;
+    if (window <= 0 || this.ramping === 0) return;
+    let changed = false;
+    for (const peer of this.peers.values()) {
+      if (peer.rampStart === null) continue;
+      const share = Math.min(1, (now - peer.rampStart) / window);
+      const weight = share >= 1 ? FULL_WEIGHT : Math.max(FULL_WEIGHT / 10, Math.ceil(share * 10) * (FULL_WEIGHT / 10));
+      if (share >= 1) {
+        peer.rampStart = null;
+        this.ramping--;
+      }
+      if (weight !== peer.weight) {
+        peer.weight = weight;
+        changed = true;
+      }
+    }
+    if (changed) this.picker.reset(this.eligible);
+  }
+
+  private startRamp(peer: Peer<H>, now: number): void {
+    if ((this.options.slowStartMs ?? 0) <= 0) return;
+    if (peer.rampStart === null) this.ramping++;
+    peer.rampStart = now;
+    peer.weight = FULL_WEIGHT / 10;
   }
 
   /** When the next automatic return is due (Infinity when none). */
@@ -301,6 +395,7 @@ export class PeerTable<H = unknown> {
     const hold = this.holds.get(address);
     peer.hold = hold?.hold ?? null;
     peer.state = 'terminating'; // so applyListedState reports the entry
+    if (this.seeded) this.startRamp(peer, now);
     this.applyListedState(peer, now, 'peer_added');
   }
 
@@ -318,6 +413,8 @@ export class PeerTable<H = unknown> {
 
   private removePeer(peer: Peer<H>, now: number): void {
     this.peers.delete(peer.address);
+    if (peer.rampStart !== null) this.ramping--;
+    if (peer.suspect) this.suspects--;
     this.emit('peer_removed', peer, 'removed_from_dns', now);
     this.options.onRemove?.(peer as Peer);
   }
@@ -368,6 +465,11 @@ export class PeerTable<H = unknown> {
     const minActive = Math.ceil((base * (100 - this.options.maxEjectedPercent)) / 100);
     const panic = ejected.length > 0 && active.length < minActive;
     this.eligible = panic ? active.concat(ejected) : active;
+    // Suspects (a try of theirs stalled, their probe is out) get nothing new, unless nothing else is left.
+    if (this.suspects > 0) {
+      const clear = this.eligible.filter((p) => !p.suspect);
+      if (clear.length > 0) this.eligible = clear;
+    }
     if (panic !== this.panic) {
       this.panic = panic;
       this.options.onEvent?.({

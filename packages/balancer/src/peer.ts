@@ -28,7 +28,7 @@ export class Peer<H = unknown> {
   listed = true;
 
   /** Smooth weighted round robin: configured weight and the running current weight. */
-  weight = 1;
+  weight = FULL_WEIGHT;
   currentWeight = 0;
 
   inFlight = 0;
@@ -48,6 +48,17 @@ export class Peer<H = unknown> {
 
   handle: H | undefined;
 
+  /** Slow start: when the current ramp began, or null when not ramping. */
+  rampStart: number | null = null;
+  /** A try of it stalled: no new requests until its probe passes (data plane only). */
+  suspect = false;
+  /** A return probe (primary) or a liveness probe (data plane) is running. */
+  probing = false;
+  /** Last successful liveness probe: it vouches for the tries sent before it. */
+  lastProbeOk = 0;
+  /** Last response header from it (data plane). */
+  lastAnswerAt = 0;
+
   constructor(address: string, now: number) {
     this.address = address;
     const colon = address.lastIndexOf(':');
@@ -62,6 +73,9 @@ export class Peer<H = unknown> {
     return this.state === 'ejected' && this.ejectedUntil !== null;
   }
 }
+
+/** Weight of a peer at full share; slow start ramps from a tenth of it. */
+export const FULL_WEIGHT = 100;
 
 /** `host:port`, with IPv6 hosts in brackets. */
 export function peerAddress(host: string, port: number): string {

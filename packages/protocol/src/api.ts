@@ -99,6 +99,11 @@ export const ServiceInputSchema = Type.Object(
     keepalive: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
     body: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
     ejection: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+    rescue: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+    connectHedge: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+    hedge: Type.Optional(Type.Object({ methods: Type.Optional(Type.Array(Type.String())) })),
+    returnProbe: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
+    slowStart: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
   },
   { additionalProperties: false },
 );
@@ -124,6 +129,7 @@ export const EVENT_TYPES = [
   'service_added',
   'service_removed',
   'operator_action',
+  'requests_rescued',
   'config_reloaded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -101,6 +101,16 @@ export interface ServiceConfig {
     /** At most this share of peers (0-100) is ejected automatically; past it the panic rule routes to them. */
     maxEjectedPercent: number;
   };
+  /** Stalled tries make podgate probe their peer; a dead peer's stalled tries are re-sent at once. */
+  rescue: { enabled: boolean; stallFactor: number; minStallMs: number; probeTimeoutMs: number };
+  /** Tries whose connection is late move to another peer. */
+  connectHedge: { enabled: boolean; factor: number; minDelayMs: number };
+  /** Methods whose stalled tries are also sent to another peer (first answer wins). */
+  hedge: { methods: string[] };
+  /** Ejected peers return after a successful probe: HTTP GET `path`, or a TCP connect when empty. */
+  returnProbe: { path: string; timeoutMs: number };
+  /** New and returning peers ramp from 10 % to a full share over this window (0 = off). */
+  slowStart: { windowMs: number };
 }
 
 export interface RetryConfig {

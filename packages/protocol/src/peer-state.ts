@@ -25,6 +25,8 @@ export type PeerStateReason =
   | 'operator_eject'
   | 'operator_restore'
   | 'ejection_expired'
+  | 'probe_failed'
+  | 'stalled'
   | 'removed_from_dns';
 
 export type BalancingAlgorithm = 'round_robin' | 'least_request';

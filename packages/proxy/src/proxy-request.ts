@@ -8,7 +8,7 @@ import { forwardableHeaders } from './hop-by-hop.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceRuntime } from './service-runtime.js';
-import { UpstreamTry } from './upstream-try.js';
+import { ABANDONED, UpstreamTry } from './upstream-try.js';
 import { bucketOf } from './control/messages.js';
 
 // RFC 9110 §9.2.2: methods whose repetition has the same effect as one request.
@@ -34,9 +34,11 @@ export class ProxyRequest {
   private readonly headers: string[];
   private readonly retryNonIdempotent: boolean;
   private readonly tried: Peer<Pool>[] = [];
-  private current: UpstreamTry | null = null;
+  /** Tries that may still produce the response (usually one). */
+  private live: UpstreamTry[] = [];
   private lastFailure: TryFailure | null = null;
-  private committed = false;
+  private rescues = 0;
+  committed = false;
   private finished = false;
   private status = 0;
 
@@ -91,21 +93,23 @@ export class ProxyRequest {
   private readonly onClientClose = (): void => {
     if (this.res.writableFinished) return;
     this.clientGone = true;
-    this.current?.abort(new Error('client closed the connection'));
-    if (this.current === null) this.finish(499);
+    for (const t of this.live) t.abort(new Error('client closed the connection'));
+    if (this.live.length === 0) this.finish(499);
   };
 
-  private nextTry(): void {
+  /**
+   * Starts a try on a peer this request has not tried. Returns false when none is left (or no try
+   * is allowed); with nothing else in flight the request then fails.
+   */
+  private nextTry(): boolean {
     const service = this.service;
     const now = Date.now();
-    const peer = service.table.pick(now, this.tried.length === 0 ? null : this.tried);
+    const peer = this.tried.length < service.config.retry.tries + this.rescues ? service.table.pick(now, this.tried.length === 0 ? null : this.tried) : null;
     if (peer === null) {
-      if (this.tried.length === 0) {
-        this.reply503();
-      } else {
-        this.giveUp();
-      }
-      return;
+      if (this.live.length > 0) return false;
+      if (this.tried.length === 0) this.reply503();
+      else this.giveUp();
+      return false;
     }
     const isRetry = this.tried.length > 0;
     this.tried.push(peer);
@@ -115,7 +119,8 @@ export class ProxyRequest {
       service.counters.retriesInFlight++;
     }
     const attempt = new UpstreamTry(this, peer, isRetry);
-    this.current = attempt;
+    this.live.push(attempt);
+    service.inflight.add(attempt);
     service.pool(peer).dispatch(
       {
         path: this.req.url as string,
@@ -127,27 +132,45 @@ export class ProxyRequest {
       },
       attempt,
     );
+    return true;
   }
 
-  /** Response header from a try. True: commit and stream it; false: discard it, a retry started. */
+  /** Response header from a try. True: commit and stream it; false: drop it (a retry may start). */
   onTryHeaders(attempt: UpstreamTry, status: number, rawHeaders: Buffer[], statusText: string): boolean {
     const service = this.service;
     const peer = attempt.peer;
-    const bucket = bucketOf(Date.now() - attempt.start);
+    const now = Date.now();
+    const elapsed = now - attempt.start;
+    service.headerLatency.record(elapsed, now);
+    service.lastAnswerAt = now;
+    peer.lastAnswerAt = now;
+    const bucket = bucketOf(elapsed);
     peer.latency[bucket] = (peer.latency[bucket] ?? 0) + 1;
+    if (this.committed || attempt.abandoned || this.clientGone) {
+      this.dropLive(attempt);
+      return false;
+    }
     const failClass = statusClass(status);
     if (failClass !== null) {
       const failure: TryFailure = { cause: status === 429 ? 'status_429' : 'status_5xx', class: failClass, message: `upstream answered ${status}` };
-      if (status !== 429) service.table.reportFailure(attempt.peer, 'status_5xx', Date.now(), failure.message);
+      if (status !== 429) service.table.reportFailure(peer, 'status_5xx', now, failure.message);
+      if (this.live.length > 1) {
+        // A twin of this try is still running: let it answer instead.
+        this.dropLive(attempt);
+        return false;
+      }
       if (this.mayRetry(failure)) {
         this.lastFailure = failure;
-        this.endTry(attempt, false);
+        this.dropLive(attempt);
         queueMicrotask(() => this.retryOrGiveUp());
         return false;
       }
     } else {
-      service.table.reportSuccess(attempt.peer);
+      service.table.reportSuccess(peer);
     }
+    // This try wins: every other one in flight is dropped.
+    for (const other of this.live) if (other !== attempt) other.abandon();
+    this.live = [attempt];
     const headers: string[] = [];
     const raw: string[] = new Array(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) raw[i] = (rawHeaders[i] as Buffer).toString('latin1');
@@ -160,7 +183,7 @@ export class ProxyRequest {
       this.res.writeHead(status, statusText, headers);
     } catch (err) {
       // Node refused a header the parser let through: not worth crashing over.
-      this.ctx.logger.warn({ req: this.id, service: service.name, peer: attempt.peer.address, err: String(err) }, 'upstream sent a header node cannot forward');
+      this.ctx.logger.warn({ req: this.id, service: service.name, peer: peer.address, err: String(err) }, 'upstream sent a header node cannot forward');
       attempt.abort(err as Error);
       this.res.destroy();
     }
@@ -175,34 +198,42 @@ export class ProxyRequest {
   }
 
   onTryComplete(attempt: UpstreamTry): void {
-    this.endTry(attempt, true);
+    this.settle(attempt);
     this.res.end();
     this.finish(this.status);
   }
 
-  /** The discarded body of a retried error response ended. */
-  onDiscardEnd(attempt: UpstreamTry): void {
-    this.releasePeer(attempt);
+  /** A try whose answer was not wanted (retried error status, lost race) ended. */
+  onTryDropped(attempt: UpstreamTry): void {
+    this.settle(attempt);
   }
 
   onTryError(attempt: UpstreamTry, err: Error): void {
     const service = this.service;
+    this.settle(attempt);
+    const code = (err as { code?: string }).code;
+    if (attempt.abandoned) {
+      // Dropped by podgate; its peer's failure still counts when it failed on its own.
+      if (err !== ABANDONED && code !== 'UND_ERR_ABORTED') {
+        const failure = classifyError(err);
+        service.table.reportFailure(attempt.peer, failure.cause, Date.now(), failure.message);
+      }
+      return;
+    }
     if (this.committed) {
       // Response bytes already reached the client: nothing can be retried, cut the response.
-      this.endTry(attempt, true);
-      this.ctx.logger.warn({ req: this.id, service: service.name, peer: attempt.peer.address, err: (err as { code?: string }).code ?? err.message }, 'upstream failed while sending the response to the client');
+      this.ctx.logger.warn({ req: this.id, service: service.name, peer: attempt.peer.address, err: code ?? err.message }, 'upstream failed while sending the response to the client');
       this.res.destroy();
       this.finish(this.status);
       return;
     }
     if (this.clientGone || this.req.errored !== null) {
-      this.endTry(attempt, true);
-      this.finish(499);
+      if (this.live.length === 0) this.finish(499);
       return;
     }
-    if ((err as { code?: string }).code === 'PODGATE_BODY_TOO_LARGE') {
+    if (code === 'PODGATE_BODY_TOO_LARGE') {
       // A streamed body grew past the limit on its way to the pod: the client's fault, not the pod's.
-      this.endTry(attempt, true);
+      for (const t of this.live) t.abandon();
       this.status = 413;
       sendClientError(this.res, 'PODGATE_BODY_TOO_LARGE', err.message, this.id, { service: service.name, close: true });
       this.finish(413);
@@ -216,14 +247,49 @@ export class ProxyRequest {
       `${failure.message}, upstream: "${attempt.peer.address}"`,
     );
     this.lastFailure = failure;
-    this.endTry(attempt, true);
+    if (this.live.length > 0) return; // a twin is still running
     this.retryOrGiveUp();
+  }
+
+  /** The sweep found this try still waiting for its connection: it was never sent, so move it. */
+  moveLateTry(attempt: UpstreamTry): void {
+    if (!this.body.replayable() || this.tried.length >= this.service.config.retry.tries) return;
+    if (!this.nextTry()) return; // nowhere else to go: keep waiting on it
+    this.dropLive(attempt);
+    attempt.abandon();
+    this.service.counters.hedged++;
+  }
+
+  /** The sweep found this try stalled and its method may be sent twice: race a twin on another peer. */
+  hedgeTry(_stalled: UpstreamTry): void {
+    if (!this.body.replayable() || this.live.length > 1 || this.tried.length >= this.service.config.retry.tries) return;
+    if (this.nextTry()) this.service.counters.hedged++;
+  }
+
+  /**
+   * Its peer is dead and this try will never be answered: re-send it now, as a retry of a
+   * `timeout`, when the rules allow; otherwise fail it now rather than at the response timeout.
+   */
+  rescueTry(attempt: UpstreamTry): boolean {
+    this.dropLive(attempt);
+    attempt.abandon();
+    // A try lost to a dead pod does not use up the request's tries: it cost no live pod anything.
+    this.rescues++;
+    if (this.live.length > 0) return true;
+    this.lastFailure = { cause: 'header_timeout', class: 'timeout', message: `upstream stopped answering (peer found dead), upstream: "${attempt.peer.address}"` };
+    this.retryOrGiveUp();
+    return true;
+  }
+
+  private dropLive(attempt: UpstreamTry): void {
+    const i = this.live.indexOf(attempt);
+    if (i !== -1) this.live.splice(i, 1);
   }
 
   private retryOrGiveUp(): void {
     const failure = this.lastFailure as TryFailure;
-    if (!this.clientGone && this.mayRetry(failure)) this.nextTry();
-    else if (this.clientGone) this.finish(499);
+    if (this.clientGone) this.finish(499);
+    else if (this.mayRetry(failure)) this.nextTry();
     else this.giveUp();
   }
 
@@ -234,7 +300,7 @@ export class ProxyRequest {
    */
   private mayRetry(failure: TryFailure): boolean {
     const retry = this.service.config.retry;
-    if (this.tried.length >= retry.tries) return false;
+    if (this.tried.length >= retry.tries + this.rescues) return false;
     if (Date.now() - this.start >= retry.deadlineMs) return false;
     if (!this.body.replayable()) return false;
     if (CONNECT_PHASE_CAUSES.has(failure.cause)) return true;
@@ -244,12 +310,12 @@ export class ProxyRequest {
     return false;
   }
 
-  private endTry(attempt: UpstreamTry, release: boolean): void {
-    if (this.current === attempt) this.current = null;
-    if (release) this.releasePeer(attempt);
-  }
-
-  private releasePeer(attempt: UpstreamTry): void {
+  /** A try ended: its peer is released and it leaves the stall sweep. */
+  private settle(attempt: UpstreamTry): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    this.dropLive(attempt);
+    this.service.inflight.delete(attempt);
     if (attempt.isRetry) this.service.counters.retriesInFlight--;
     this.service.table.release(attempt.peer, Date.now());
   }

@@ -10,17 +10,19 @@ import type { ProxyContext } from './proxy-context.js';
 import { ProxyRequest } from './proxy-request.js';
 import { readBody } from './request-body.js';
 import { Router } from './router.js';
-import { ServiceRuntime } from './service-runtime.js';
+import { ServiceRuntime, type DataPlaneNotice } from './service-runtime.js';
 import type { PeerSync, WorkerInspection, WorkerStats } from './control/messages.js';
 
 export interface ProxyServerOptions {
   config: PodgateConfig;
   logger?: Logger;
   onPeerEvent?: (event: PeerEvent) => void;
+  /** Things worth an event in the primary's log (rescues). */
+  onNotice?: (notice: DataPlaneNotice) => void;
 }
 
-// Automatic ejection returns are checked this often so they show up live, not only at the next pick.
-const EXPIRY_TICK_MS = 250;
+// Stalled and late tries are looked for this often: the floor of how fast a dead pod is noticed.
+const SWEEP_MS = 25;
 // node:http builds req.headers from the first 1000 header fields (its parser's maxHeaderPairs is
 // 2000 names and values while server.maxHeadersCount is unset) and silently drops the rest;
 // req.rawHeaders then holds more than 2000 entries.
@@ -43,7 +45,8 @@ export class ProxyServer implements ProxyContext {
   private readonly onPeerEvent: (event: PeerEvent) => void;
   private readonly idPrefix = randomBytes(4).toString('hex');
   private nextId = 0;
-  private readonly expiryTimer: NodeJS.Timeout;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly onNotice: (notice: DataPlaneNotice) => void;
   /** Connections whose last response says close: requests pipelined after it are not processed. */
   private readonly closing = new WeakSet<Socket>();
 
@@ -51,6 +54,7 @@ export class ProxyServer implements ProxyContext {
     this.config = options.config;
     this.logger = options.logger ?? pino({ level: options.config.log.level });
     this.onPeerEvent = options.onPeerEvent ?? (() => undefined);
+    this.onNotice = options.onNotice ?? (() => undefined);
     const client = options.config.client;
     this.server = createServer(
       {
@@ -69,11 +73,11 @@ export class ProxyServer implements ProxyContext {
     this.server.on('clientError', this.onClientError);
     this.server.on('upgrade', this.onUpgrade);
     for (const service of options.config.services) this.addService(service);
-    this.expiryTimer = setInterval(() => {
+    this.sweepTimer = setInterval(() => {
       const now = Date.now();
-      for (const s of this.services.values()) if (s.table.nextReturnAt <= now) s.table.expireEjections(now);
-    }, EXPIRY_TICK_MS);
-    this.expiryTimer.unref();
+      for (const s of this.services.values()) s.sweep(now);
+    }, SWEEP_MS);
+    this.sweepTimer.unref();
   }
 
   listen(): Promise<AddressInfo> {
@@ -101,7 +105,7 @@ export class ProxyServer implements ProxyContext {
 
   addService(config: ServiceConfig): ServiceRuntime {
     if (this.services.has(config.name)) throw new Error(`service ${config.name} already exists`);
-    const runtime = new ServiceRuntime(config, this.onPeerEvent);
+    const runtime = new ServiceRuntime(config, this.onPeerEvent, this.onNotice);
     this.services.set(config.name, runtime);
     this.rebuildRouter();
     return runtime;
@@ -160,7 +164,7 @@ export class ProxyServer implements ProxyContext {
 
   /** Stops accepting, lets in-flight requests end (up to `graceMs`), then closes pools. */
   async close(graceMs = 10_000): Promise<void> {
-    clearInterval(this.expiryTimer);
+    clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Keep-alive connections go idle as their last response ends; close each one as it does.
     const idle = setInterval(() => this.server.closeIdleConnections(), 50);

@@ -1,8 +1,14 @@
 import { Peer, PeerTable } from '@podgate/balancer';
 import type { PeerEvent, ServiceConfig } from '@podgate/protocol';
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
+import { tcpProbe } from './peer-probe.js';
+import type { UpstreamTry } from './upstream-try.js';
+import { WindowHistogram } from './window-histogram.js';
 import { RetryBudget } from './retry-budget.js';
 import { LATENCY_BUCKETS_MS, type PeerSync, type ServiceStats } from './control/messages.js';
+
+// A probe gets at least this long, whatever the usual connect time (a lost SYN is retried after 1 s).
+const MIN_PROBE_MS = 100;
 
 /** Counters of one service, read by the access log, the admin API and metrics. */
 export interface ServiceCounters {
@@ -16,6 +22,19 @@ export interface ServiceCounters {
   /** Whole-request durations per LATENCY_BUCKETS_MS bucket (+Inf last), and their sum. */
   duration: Uint32Array;
   durationSumMs: number;
+  /** Second tries started while the first was still running (connect late, or stalled and hedgeable). */
+  hedged: number;
+  /** Tries re-sent because their peer was found dead while they waited for a response header. */
+  rescued: number;
+  probes: { ok: number; failed: number };
+}
+
+/** Something the primary should log as an event (it happened in the data plane). */
+export interface DataPlaneNotice {
+  type: 'requests_rescued';
+  service: string;
+  address: string;
+  detail: string;
 }
 
 /**
@@ -36,15 +55,28 @@ export class ServiceRuntime {
     responses: {},
     duration: new Uint32Array(LATENCY_BUCKETS_MS.length + 1),
     durationSumMs: 0,
+    hedged: 0,
+    rescued: 0,
+    probes: { ok: 0, failed: 0 },
   };
+  /** Tries waiting for (or reading) a response, for the stall sweep. */
+  readonly inflight = new Set<UpstreamTry>();
+  /** Response-header and connect times of the last ~10 s: what "stalled" and "late" mean here. */
+  readonly headerLatency = new WindowHistogram();
+  readonly connectLatency = new WindowHistogram();
+  private readonly notify: (notice: DataPlaneNotice) => void;
   /** Set when DNS answered but listed no address (explains a 503). */
   emptyReason: string | null = 'no DNS answer yet';
   private readonly poolOptions: Pool.Options;
 
-  constructor(config: ServiceConfig, onEvent: (event: PeerEvent) => void) {
+  constructor(config: ServiceConfig, onEvent: (event: PeerEvent) => void, notify: (notice: DataPlaneNotice) => void = () => undefined) {
     this.name = config.name;
     this.config = config;
+    this.notify = notify;
     this.table = new PeerTable<Pool>({
+      // A replica: ejections end when the primary says so (after its return probe).
+      autoReturn: false,
+      slowStartMs: config.slowStart.windowMs,
       service: config.name,
       algorithm: config.algorithm,
       consecutive5xx: config.ejection.consecutive5xx,
@@ -65,8 +97,121 @@ export class ServiceRuntime {
       keepAliveMaxTimeout: config.keepalive.idleTimeoutMs,
       headersTimeout: config.timeouts.responseHeaderMs,
       bodyTimeout: config.timeouts.idleMs,
-      connect: { timeout: config.timeouts.connectMs, noDelay: true },
+      connect: this.timedConnector(buildConnector({ timeout: config.timeouts.connectMs, noDelay: true })),
     };
+  }
+
+  /** undici's connector, timed: connect latency is what a late connection is measured against. */
+  private timedConnector(base: buildConnector.connector): buildConnector.connector {
+    return (options, callback) => {
+      const start = Date.now();
+      return base(options, (err, socket) => {
+        if (err === null) {
+          const now = Date.now();
+          this.connectLatency.record(now - start, now);
+        }
+        callback(err as never, socket as never);
+      });
+    };
+  }
+
+  /**
+   * Runs a few times a second: slow-start weights, then the tries that need help — a try still
+   * without its connection past the late mark moves to another peer and its peer is probed; a
+   * sent try without a response header past the stall mark gets its peer probed (and a hedged
+   * twin when its method allows). A peer that fails its probe is dead: its waiting tries are
+   * rescued at once instead of after the response timeout.
+   */
+  sweep(now: number): void {
+    this.table.tick(now);
+    if (this.inflight.size === 0) return;
+    const { rescue, connectHedge, hedge } = this.config;
+    // With no recent answers to learn from, the floor alone is the mark.
+    const stallMs = Math.max(rescue.minStallMs, rescue.stallFactor * (this.headerLatency.quantile(0.99, now) ?? 0));
+    const lateMs = Math.max(connectHedge.minDelayMs, connectHedge.factor * (this.connectLatency.quantile(0.99, now) ?? 0));
+    for (const t of this.inflight) {
+      if (t.settled || t.abandoned || t.request.committed) continue;
+      const age = now - t.start;
+      if (!t.connected) {
+        if (connectHedge.enabled && !t.late && age > lateMs) {
+          t.late = true;
+          this.suspectPeer(t);
+          t.request.moveLateTry(t);
+        }
+      } else if (rescue.enabled && !t.stalled && (age > stallMs || (age > rescue.minStallMs && this.silent(t.peer, now, rescue.minStallMs)))) {
+        t.stalled = true;
+        this.suspectPeer(t);
+        if (hedge.methods.includes(t.request.method)) t.request.hedgeTry(t);
+      }
+    }
+  }
+
+  /**
+   * A peer that has answered nothing for `ms` while the service's other peers answer: what a pod
+   * that stopped looks like, whatever the service's p99 (which load inflates) says.
+   */
+  private silent(peer: Peer<Pool>, now: number, ms: number): boolean {
+    return now - peer.lastAnswerAt > ms && now - this.lastAnswerAt < ms;
+  }
+
+  /** When any peer of this service last sent a response header. */
+  lastAnswerAt = 0;
+
+  /**
+   * A try is late or stalled: its peer gets no new requests until a probe says it is alive. A
+   * probe that passed after the try was sent already answered for it (the pod is slow, not gone).
+   */
+  private suspectPeer(t: UpstreamTry): void {
+    if (t.start <= t.peer.lastProbeOk) return;
+    this.table.suspect(t.peer, Date.now());
+    this.probePeer(t.peer);
+  }
+
+  /** A liveness probe of a suspect peer, one at a time. */
+  probePeer(peer: Peer<Pool>): void {
+    const now = Date.now();
+    if (peer.probing) return;
+    peer.probing = true;
+    // A connect takes what connects here usually take; waiting much longer only delays the verdict.
+    const p99 = this.connectLatency.quantile(0.99, now);
+    const timeoutMs = p99 === null ? this.config.rescue.probeTimeoutMs : Math.min(this.config.rescue.probeTimeoutMs, Math.max(MIN_PROBE_MS, 10 * p99));
+    tcpProbe(peer.host, peer.port, timeoutMs, (r) => {
+      peer.probing = false;
+      const now = Date.now();
+      this.table.clearSuspect(peer, now);
+      if (r.ok) {
+        peer.lastProbeOk = now;
+        this.counters.probes.ok++;
+        return;
+      }
+      this.counters.probes.failed++;
+      const current = this.table.get(peer.address) === peer && peer.state === 'active';
+      // Refused: the pod closed its listener (shutting down); out, but its open requests may still finish.
+      if (!r.timedOut) {
+        if (current) this.table.ejectPeer(peer, 'connect_refused', now, r.detail);
+        return;
+      }
+      if (current) this.table.ejectPeer(peer, 'stalled', now, r.detail);
+      this.rescuePeer(peer, r.detail);
+    });
+  }
+
+  /** Re-sends every try waiting on a dead peer (nothing came back from it, nothing will). */
+  private rescuePeer(peer: Peer<Pool>, detail: string): void {
+    let rescued = 0;
+    for (const t of [...this.inflight]) {
+      if (t.peer !== peer || t.settled || t.abandoned || t.headersReceived || t.request.committed) continue;
+      if (t.request.rescueTry(t)) rescued++;
+    }
+    if (rescued > 0) {
+      this.counters.rescued += rescued;
+      this.notify({ type: 'requests_rescued', service: this.name, address: peer.address, detail: `${rescued} requests waiting on ${peer.address} re-sent (${detail})` });
+    }
+  }
+
+  /** A peer left DNS with requests in flight: if it cannot be reached any more, they are rescued. */
+  private probeTerminating(): void {
+    for (const peer of this.table.list()) if (peer.state === 'terminating' && peer.inFlight > 0) this.probePeer(peer);
   }
 
   /** The pool of a peer, made on first use. */
@@ -91,6 +236,7 @@ export class ServiceRuntime {
       if (s !== undefined) this.table.sync(s.address, s.state, s.reason, s.until, s.hold, now);
       else if (peer.state !== 'active' && !peer.autoEjected) this.table.sync(peer.address, 'active', 'operator_restore', null, null, now);
     }
+    this.probeTerminating();
   }
 
   /** Cumulative counters for the primary. */
@@ -105,6 +251,9 @@ export class ServiceRuntime {
       responses: { ...c.responses },
       duration: Array.from(c.duration),
       durationSumMs: c.durationSumMs,
+      hedged: c.hedged,
+      rescued: c.rescued,
+      probes: { ...c.probes },
       peers: this.table.list().map((p) => ({
         address: p.address,
         inFlight: p.inFlight,
@@ -125,6 +274,7 @@ export class ServiceRuntime {
       ips.map((ip) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)),
       now,
     );
+    this.probeTerminating();
   }
 
   readonly retryBudget: RetryBudget;

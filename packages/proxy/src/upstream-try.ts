@@ -2,20 +2,34 @@ import type { Peer } from '@podgate/balancer';
 import type { Dispatcher, Pool } from 'undici';
 import type { ProxyRequest } from './proxy-request.js';
 
+/** Reason given to undici when podgate drops a try it no longer needs (moved, rescued, lost a hedge). */
+export const ABANDONED = Object.assign(new Error('try abandoned by podgate'), { code: 'PODGATE_TRY_ABANDONED' });
+
 /**
  * One try of a request on one peer: an undici dispatch handler (the native callback API, which
  * hands over raw header buffers without parsing them into an object). It reports back to its
- * ProxyRequest, which decides between committing the response, retrying and failing.
+ * ProxyRequest, which decides between committing the response, retrying and failing. Several
+ * tries of one request can be in flight at once (a moved, hedged or rescued try); only one wins.
  */
 export class UpstreamTry implements Dispatcher.DispatchHandler {
+  readonly request: ProxyRequest;
   readonly peer: Peer<Pool>;
   readonly isRetry: boolean;
   readonly start = Date.now();
-  private readonly request: ProxyRequest;
+  /** undici put the request on a socket (the connection was up). */
+  connected = false;
+  headersReceived = false;
+  /** The request no longer wants this try's answer; it is aborted as soon as undici allows. */
+  abandoned = false;
+  /** Ended (completed or failed), and its peer released. */
+  settled = false;
+  /** Sweep marks: already treated as late (connect) or stalled (response header). */
+  late = false;
+  stalled = false;
+
   private abortFn: ((err?: Error) => void) | null = null;
-  /** A retryable error status: the body is read and thrown away so the connection stays reusable. */
+  /** An error status to retry or a lost race: the body is read and dropped, so the connection stays reusable. */
   private discarding = false;
-  private done = false;
   private resumeUpstream: (() => void) | null = null;
   private paused = false;
   /** The client drained its buffer: let undici read from the pod again. */
@@ -31,16 +45,25 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     this.isRetry = isRetry;
   }
 
+  /** Drops this try: aborts it now if undici gave us the means, else at its onConnect. */
+  abandon(): void {
+    this.abandoned = true;
+    this.abort(ABANDONED);
+  }
+
   abort(err: Error): void {
-    if (!this.done && this.abortFn !== null) this.abortFn(err);
+    if (!this.settled && this.abortFn !== null) this.abortFn(err);
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort;
-    if (this.request.clientGone) abort(new Error('client closed the connection'));
+    this.connected = true;
+    if (this.abandoned) abort(ABANDONED);
+    else if (this.request.clientGone) abort(new Error('client closed the connection'));
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    this.headersReceived = true;
     this.resumeUpstream = resume;
     if (!this.request.onTryHeaders(this, statusCode, rawHeaders, statusText)) this.discarding = true;
     return true;
@@ -53,14 +76,12 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.done = true;
-    if (this.discarding) this.request.onDiscardEnd(this);
+    if (this.discarding) this.request.onTryDropped(this);
     else this.request.onTryComplete(this);
   }
 
   onError(err: Error): void {
-    this.done = true;
-    if (this.discarding) this.request.onDiscardEnd(this);
+    if (this.discarding) this.request.onTryDropped(this);
     else this.request.onTryError(this, err);
   }
 }

@@ -1,4 +1,4 @@
-import { LabCluster, LabDnsServer } from '@podgate/lab';
+import { LabCluster, LabDnsServer, LabPod } from '@podgate/lab';
 import type { PodgateConfig, ServiceConfig } from '@podgate/protocol';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ let control: ControlPlane;
 let planes: { proxy: ProxyServer; url: string }[];
 
 function config(): PodgateConfig {
-  const c = proxyConfig([serviceConfig('svc', PORT, { dnsName: NAME })]);
+  // Short ejections, so a return (after its probe) happens within a test.
+  const c = proxyConfig([serviceConfig('svc', PORT, { dnsName: NAME, ejection: { baseMs: 300, maxMs: 1000 } })]);
   c.dns = { ...c.dns, nameservers: [dns.nameserver], minRefreshMs: 200, maxRefreshMs: 1000 };
   return c;
 }
@@ -150,6 +151,32 @@ describe('control plane persistence', () => {
       expect(second.getService('kept')).toMatchObject({ source: 'api' });
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('probe only the ejected', () => {
+  it('keeps a dead pod out past its ejection time until a return probe passes', async () => {
+    const victim = cluster.pods[0];
+    if (victim === undefined) throw new Error('no pod');
+    const address = victim.address;
+    const view = () => control.getService('svc')?.peers.find((p) => p.address === address);
+    await victim.terminate('refuse');
+    await victim.close();
+    expect((await nodeRequest(`${planes[0]?.url}/recognize`, { method: 'POST', body: 'x' })).status).toBe(200);
+    await until(() => view()?.state === 'ejected', 500);
+    // Ejection time (300 ms here) passes, but the pod still refuses: ejected again, for longer.
+    await until(() => view()?.reason === 'probe_failed', 1500);
+    expect(view()?.state).toBe('ejected');
+    expect(planes.map((p) => stateIn(p.proxy, address))).toEqual(['ejected', 'ejected']);
+    const back = await LabPod.start({ name: 'back', host: victim.host, port: PORT });
+    try {
+      await until(() => view()?.state === 'active', 2000);
+      await until(() => planes.every((p) => stateIn(p.proxy, address) === 'active'), 200);
+      const types = control.events(0, 500).events.filter((e) => e.address === address).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['peer_ejected', 'peer_returned']));
+    } finally {
+      await back.close();
     }
   });
 });

@@ -24,6 +24,11 @@ export function serviceConfig(name: string, port: number, overrides: ServiceOver
     keepalive: { connections: 64, idleTimeoutMs: 30_000 },
     body: { bufferBytes: 1024 * 1024, maxBytes: 10 * 1024 * 1024 },
     ejection: { consecutive5xx: 5, baseMs: 30_000, maxMs: 300_000, maxEjectedPercent: 50 },
+    rescue: { enabled: true, stallFactor: 5, minStallMs: 150, probeTimeoutMs: 250 },
+    connectHedge: { enabled: true, factor: 10, minDelayMs: 50 },
+    hedge: { methods: ['GET', 'HEAD'] },
+    returnProbe: { path: '', timeoutMs: 1000 },
+    slowStart: { windowMs: 0 },
   };
   const merged = { ...base } as Record<string, unknown>;
   for (const [key, value] of Object.entries(overrides)) {

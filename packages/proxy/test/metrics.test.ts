@@ -96,7 +96,7 @@ function peerStats(address: string, stats: Partial<PeerStats> = {}): PeerStats {
 }
 
 function serviceStats(name: string, stats: Partial<ServiceStats> = {}): ServiceStats {
-  return { name, inFlight: 0, requests: 0, retries: 0, budgetExhausted: 0, responses: {}, duration: [], durationSumMs: 0, peers: [], ...stats };
+  return { name, inFlight: 0, requests: 0, retries: 0, budgetExhausted: 0, hedged: 0, rescued: 0, probes: { ok: 0, failed: 0 }, responses: {}, duration: [], durationSumMs: 0, peers: [], ...stats };
 }
 
 /** The control plane as data: tests replace `services` and `workers` between scrapes. */
@@ -326,10 +326,13 @@ describe('metrics', () => {
       'podgate_dns_last_success_timestamp_seconds',
       'podgate_dns_refreshes_total',
       'podgate_ejections_total',
+      'podgate_hedged_total',
       'podgate_in_flight_requests',
       'podgate_peers',
+      'podgate_probes_total',
       'podgate_request_duration_seconds',
       'podgate_requests_total',
+      'podgate_rescued_total',
       'podgate_retries_total',
       'podgate_retry_budget_exhausted_total',
       'podgate_upstream_tries_total',

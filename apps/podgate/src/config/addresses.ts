@@ -58,6 +58,12 @@ export const checkOrigin: StringCheck<string> = (text) => {
   return { error: `must be an origin like https://ops.example.com (scheme and host, no path), got ${JSON.stringify(text)}` };
 };
 
+/** An HTTP path for return probes, or empty for a TCP connect. */
+export const checkProbePath: StringCheck<string> = (text) => {
+  if (text === '' || /^\/[\x21-\x7e]*$/.test(text)) return { value: text };
+  return { error: `must be empty (TCP probe) or a path starting with / without spaces, got ${JSON.stringify(text)}` };
+};
+
 /** A directory path. */
 export const checkPath: StringCheck<string> = (text) => (text.trim() === '' ? { error: 'must not be empty' } : { value: text });
 

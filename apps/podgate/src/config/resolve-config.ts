@@ -6,7 +6,10 @@ import { policySpec, rootSpec, serviceSpec } from './schema.js';
 import { formatDuration, formatSize } from './units.js';
 
 /** The policy keys of a service, as resolved under `defaults`. */
-export type ServiceDefaults = Pick<ServiceConfig, 'algorithm' | 'retry' | 'timeouts' | 'keepalive' | 'body' | 'ejection'>;
+export type ServiceDefaults = Pick<
+  ServiceConfig,
+  'algorithm' | 'retry' | 'timeouts' | 'keepalive' | 'body' | 'ejection' | 'rescue' | 'connectHedge' | 'hedge' | 'returnProbe' | 'slowStart'
+>;
 
 /** Thrown inside the package with segment paths, so parseConfig can point each issue at its YAML line. */
 export class RawConfigError extends Error {

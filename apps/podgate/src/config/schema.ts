@@ -1,5 +1,5 @@
 import { RETRY_ON_NAMES } from '@podgate/protocol';
-import { checkDnsName, checkListen, checkNameserver, checkOrigin, checkPath, checkPathPrefix, checkRouteHost, checkToken, checkWorkers } from './addresses.js';
+import { checkProbePath, checkDnsName, checkListen, checkNameserver, checkOrigin, checkPath, checkPathPrefix, checkRouteHost, checkToken, checkWorkers } from './addresses.js';
 import type { ObjectSpec } from './schema-types.js';
 
 // The one description of the config file. Defaults follow what the seed's nginx/OpenResty setup proved
@@ -129,6 +129,77 @@ export const policySpec: ObjectSpec = {
           max: 100,
           default: 50,
           doc: 'At most this share of a service\'s peers (0-100) is ejected automatically; past it the panic rule routes to them rather than fail everything.',
+        },
+      },
+    },
+    rescue: {
+      kind: 'object',
+      doc: 'Finding dead pods in well under a timeout: stalled tries make podgate probe their peer; a peer that fails the probe is ejected and its stalled tries are re-sent elsewhere at once.',
+      fields: {
+        enabled: { kind: 'boolean', default: true, doc: 'Probe the peer of a stalled try, and rescue its tries when the probe fails.' },
+        stallFactor: {
+          kind: 'number',
+          min: 2,
+          max: 1000,
+          default: 5,
+          doc: 'A try without a response header after stallFactor × the service\'s p99 response-header time (last 10 s) has stalled. A stall costs one TCP probe and stops new requests to that peer until the probe passes, so this can be tight.',
+        },
+        minStall: { kind: 'duration', out: 'minStallMs', default: 150, doc: 'A try never counts as stalled sooner than this.' },
+        probeTimeout: {
+          kind: 'duration',
+          out: 'probeTimeoutMs',
+          default: 250,
+          doc: 'A TCP connect to a suspect peer must complete within this (or within 10 × the p99 connect time to the service\'s pods, at least 100 ms, when that is shorter), or the peer is dead: ejected, its stalled tries rescued.',
+        },
+      },
+    },
+    connectHedge: {
+      kind: 'object',
+      doc: 'A try still waiting for its connection moves to another peer (it was never sent, so this is safe for every method) and its peer is probed.',
+      fields: {
+        enabled: { kind: 'boolean', default: true, doc: 'Move tries whose connection is late.' },
+        factor: { kind: 'number', min: 2, max: 1000, default: 10, doc: 'Late means after factor × the p99 connect time to the service\'s pods (last 10 s)...' },
+        minDelay: { kind: 'duration', out: 'minDelayMs', default: 50, doc: '...but never sooner than this.' },
+      },
+    },
+    hedge: {
+      kind: 'object',
+      doc: 'Hedged tries: a stalled try of these methods is also sent to another peer and the first answer wins.',
+      fields: {
+        methods: {
+          kind: 'list',
+          item: { kind: 'enum', values: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'POST', 'PATCH'], doc: 'An HTTP method.' },
+          unique: true,
+          default: ['GET', 'HEAD'],
+          doc: 'Methods that may be sent twice at once. Add POST only when the pods can take a duplicate.',
+        },
+      },
+    },
+    returnProbe: {
+      kind: 'object',
+      doc: 'An automatically ejected peer returns only after a successful probe (healthy peers are never probed); a failed probe ejects it again for longer.',
+      fields: {
+        path: {
+          kind: 'string',
+          typeDoc: 'path',
+          check: checkProbePath,
+          default: '',
+          defaultDoc: 'none: a TCP connect',
+          doc: 'HTTP GET path whose 2xx/3xx answer passes the probe; empty for a TCP connect.',
+        },
+        timeout: { kind: 'duration', out: 'timeoutMs', default: 1000, doc: 'A probe that takes longer fails.' },
+      },
+    },
+    slowStart: {
+      kind: 'object',
+      doc: 'New and returning peers get a share of traffic that ramps up (new pods are often cold).',
+      fields: {
+        window: {
+          kind: 'duration',
+          out: 'windowMs',
+          default: 0,
+          allowZero: true,
+          doc: 'How long the ramp from 10 % to a full share takes; 0 (the default) turns slow start off. Off by default because during a rolling update it moves load onto the old pods, the ones about to go away; turn it on for pods that need warming up. Peers present at start are not ramped.',
         },
       },
     },

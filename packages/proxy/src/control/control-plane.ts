@@ -4,6 +4,7 @@ import type { EventList, EventView, PeerAction, PeerEvent, PeerView, PodgateConf
 import { pino, type Logger } from 'pino';
 import { ControlError, type ControlApi, type ControlChange } from './control-api.js';
 import { EventLog } from './event-log.js';
+import { httpProbe, tcpProbe, type ProbeResult } from '../peer-probe.js';
 import type { PeerSync, ToPrimary, ToWorker, WorkerStats } from './messages.js';
 import { routeConflict, sameService } from './service-rules.js';
 import { EMPTY_STATE, type PersistedState, type StateStorage } from './state-types.js';
@@ -98,6 +99,10 @@ export class ControlPlane implements ControlApi {
       const link = this.workers.get(id);
       if (link !== undefined) link.stats = message.stats;
       this.applyInFlight();
+      return;
+    }
+    if (message.type === 'notice') {
+      this.record({ type: message.kind, service: message.service, address: message.address, detail: message.detail });
       return;
     }
     const entry = this.services.get(message.service);
@@ -261,6 +266,13 @@ export class ControlPlane implements ControlApi {
       maxEjectionMs: config.ejection.maxMs,
       maxEjectedPercent: config.ejection.maxEjectedPercent,
       onEvent: (e) => this.onPeerEvent(e),
+      // Probe only the ejected: a peer comes back when it answers, not because time passed.
+      returnProbe: (peer, done) => {
+        const { path, timeoutMs } = config.returnProbe;
+        const report = (r: ProbeResult): void => done(r.ok, r.detail);
+        if (path === '') tcpProbe(peer.host, peer.port, timeoutMs, report);
+        else httpProbe(peer.host, peer.port, path, timeoutMs, report);
+      },
     });
     const now = Date.now();
     table.loadHolds(holds ?? this.persisted.holds.filter((h) => h.service === config.name), now);

@@ -1,5 +1,6 @@
 import type { PeerEvent } from '@podgate/protocol';
 import type { ProxyServer } from '../proxy-server.js';
+import type { DataPlaneNotice } from '../service-runtime.js';
 import type { ToPrimary, ToWorker } from './messages.js';
 
 // Counters reach the primary at least once a second (issue 3); twice gives the feed fresher numbers.
@@ -27,6 +28,11 @@ export class DataPlaneAgent {
   readonly onLocalEvent = (e: PeerEvent): void => {
     if (e.type !== 'peer_ejected' || e.reason === null || e.reason === 'operator_eject') return;
     this.send({ type: 'ejected', service: e.service, address: e.address, reason: e.reason, detail: e.detail ?? '', at: e.at });
+  };
+
+  /** For ProxyServer's onNotice: something worth an event in the primary's log. */
+  readonly onNotice = (n: DataPlaneNotice): void => {
+    this.send({ type: 'notice', service: n.service, address: n.address, kind: n.type, detail: n.detail, at: Date.now() });
   };
 
   /** Messages are applied in order; `services` may wait for pools to close. */

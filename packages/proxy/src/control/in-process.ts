@@ -10,7 +10,7 @@ import { DataPlaneAgent } from './data-plane-agent.js';
  */
 export function startInProcessDataPlane(control: ControlPlane, config: PodgateConfig, logger: Logger, worker = 1): { proxy: ProxyServer; agent: DataPlaneAgent } {
   let agent: DataPlaneAgent | null = null;
-  const proxy = new ProxyServer({ config: { ...config, services: [] }, logger, onPeerEvent: (e) => agent?.onLocalEvent(e) });
+  const proxy = new ProxyServer({ config: { ...config, services: [] }, logger, onPeerEvent: (e) => agent?.onLocalEvent(e), onNotice: (n) => agent?.onNotice(n) });
   const ready = new DataPlaneAgent(proxy, worker, (m) => control.fromWorker(worker, structuredClone(m)));
   agent = ready;
   control.attachWorker(worker, (m) => void ready.receive(structuredClone(m)));

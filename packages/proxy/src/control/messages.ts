@@ -25,7 +25,9 @@ export type ToWorker =
 export type ToPrimary =
   /** This worker ejected a peer on its own evidence (and already stopped using it). */
   | { type: 'ejected'; service: string; address: string; reason: PeerStateReason; detail: string; at: number }
-  | { type: 'stats'; stats: WorkerStats };
+  | { type: 'stats'; stats: WorkerStats }
+  /** Something worth an event in the primary's log (a rescue), seen by this worker. */
+  | { type: 'notice'; service: string; address: string; kind: 'requests_rescued'; detail: string; at: number };
 
 /** A worker's replica of the peer tables, for tests and debugging. */
 export interface WorkerInspection {
@@ -56,6 +58,9 @@ export interface ServiceStats {
   /** Whole-request duration, cumulative counts per LATENCY_BUCKETS_MS bucket (+Inf last), and the sum. */
   duration: number[];
   durationSumMs: number;
+  hedged: number;
+  rescued: number;
+  probes: { ok: number; failed: number };
   peers: PeerStats[];
 }
 

@@ -20,6 +20,9 @@ export interface MergedService {
   inFlight: number;
   retries: number;
   budgetExhausted: number;
+  hedged: number;
+  rescued: number;
+  probes: { ok: number; failed: number };
   responses: Map<string, number>;
   /** Requests per LATENCY_BUCKETS_MS bucket (not cumulative), `+Inf` last. */
   duration: number[];
@@ -34,6 +37,9 @@ function emptyService(name: string, view: ServiceView | null): MergedService {
     inFlight: 0,
     retries: 0,
     budgetExhausted: 0,
+    hedged: 0,
+    rescued: 0,
+    probes: { ok: 0, failed: 0 },
     responses: new Map(),
     duration: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
     durationSumMs: 0,
@@ -72,6 +78,10 @@ export function mergeStats(views: readonly ServiceView[], workers: readonly Work
       service.inFlight += stats.inFlight;
       service.retries += stats.retries;
       service.budgetExhausted += stats.budgetExhausted;
+      service.hedged += stats.hedged;
+      service.rescued += stats.rescued;
+      service.probes.ok += stats.probes.ok;
+      service.probes.failed += stats.probes.failed;
       for (const [status, n] of Object.entries(stats.responses)) add(service.responses, status, n);
       const last = service.duration.length - 1;
       for (let i = 0; i < stats.duration.length; i++) {

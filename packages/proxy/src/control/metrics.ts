@@ -33,6 +33,9 @@ export class PodgateMetrics {
   private readonly dnsRefreshes: Counter<'service' | 'result'>;
   private readonly dnsLastSuccess: Gauge<'service'>;
   private readonly inFlight: Gauge<'service'>;
+  private readonly hedged: Counter<'service'>;
+  private readonly rescued: Counter<'service'>;
+  private readonly probes: Counter<'service' | 'result'>;
 
   constructor(control: ControlApi) {
     this.control = control;
@@ -69,6 +72,9 @@ export class PodgateMetrics {
       registers,
     });
     this.inFlight = new Gauge({ name: 'podgate_in_flight_requests', help: 'Client requests in flight.', labelNames: ['service'], registers });
+    this.hedged = new Counter({ name: 'podgate_hedged_total', help: 'Second tries started while the first was still running (its connection late, or stalled and hedgeable).', labelNames: ['service'], registers });
+    this.rescued = new Counter({ name: 'podgate_rescued_total', help: 'Tries re-sent because their peer was found dead before it answered.', labelNames: ['service'], registers });
+    this.probes = new Counter({ name: 'podgate_probes_total', help: 'Liveness probes of suspect peers, by result.', labelNames: ['service', 'result'], registers });
     this.unsubscribe = control.subscribe((change) => this.onChange(change));
   }
 
@@ -98,7 +104,7 @@ export class PodgateMetrics {
 
   private update(): void {
     const services = mergeStats(this.control.listServices(), this.control.workerStats());
-    for (const metric of [this.requests, this.tries, this.retries, this.budgetExhausted, this.ejections, this.peers, this.duration, this.dnsRefreshes, this.dnsLastSuccess, this.inFlight]) {
+    for (const metric of [this.requests, this.tries, this.retries, this.budgetExhausted, this.ejections, this.peers, this.duration, this.dnsRefreshes, this.dnsLastSuccess, this.inFlight, this.hedged, this.rescued, this.probes]) {
       metric.reset();
     }
     const lastOk = new Map<string, number>();
@@ -113,6 +119,10 @@ export class PodgateMetrics {
       this.budgetExhausted.inc({ service }, s.budgetExhausted);
       this.duration.set({ service }, s.duration, s.durationSumMs / 1000);
       this.inFlight.set({ service }, s.inFlight);
+      this.hedged.inc({ service }, s.hedged);
+      this.rescued.inc({ service }, s.rescued);
+      this.probes.inc({ service, result: 'ok' }, s.probes.ok);
+      this.probes.inc({ service, result: 'failed' }, s.probes.failed);
       if (s.view !== null) {
         const byState = new Map<string, number>(PEER_STATES.map((state) => [state, 0]));
         for (const peer of s.view.peers) byState.set(peer.state, (byState.get(peer.state) ?? 0) + 1);

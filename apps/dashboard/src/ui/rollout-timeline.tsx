@@ -1,0 +1,69 @@
+import type { EventView } from '@podgate/protocol';
+import { memo, useMemo, useState } from 'react';
+import { useEvents } from '../hooks/use-services.js';
+import { formatClock, formatDateTime } from '../lib/format.js';
+
+const SHOWN = 50;
+
+/** Short words for the kinds of events, as a rollout goes. */
+function tone(type: EventView['type']): string {
+  switch (type) {
+    case 'peer_added':
+    case 'peer_returned':
+    case 'peer_restored':
+    case 'service_added':
+    case 'panic_left':
+      return 'good';
+    case 'peer_ejected':
+    case 'dns_failed':
+    case 'dns_empty':
+    case 'dns_emptied':
+    case 'panic_entered':
+      return 'bad';
+    case 'operator_action':
+      return 'operator';
+    default:
+      return 'neutral';
+  }
+}
+
+const TimelineItem = memo(function TimelineItem({ event }: { event: EventView }) {
+  return (
+    <li className={`timeline-item tone-${tone(event.type)}`}>
+      <time dateTime={new Date(event.at).toISOString()} title={formatDateTime(event.at)}>
+        {formatClock(event.at)}
+      </time>
+      <span className="event-type">{event.type}</span>
+      {event.address !== undefined && <code>{event.address}</code>}
+      {event.state !== undefined && <span className="muted">→ {event.state}</span>}
+      {event.reason !== undefined && <span className="reason">{event.reason}</span>}
+      {event.actor !== undefined && <span className="actor">by {event.actor}</span>}
+      {event.detail !== undefined && <span className="muted detail">{event.detail}</span>}
+    </li>
+  );
+});
+
+/** The service's events, newest first, as they arrive on the feed. */
+export function RolloutTimeline({ service }: { service: string }) {
+  const events = useEvents();
+  const [all, setAll] = useState(false);
+  const mine = useMemo(() => (events.data ?? []).filter((e) => e.service === service), [events.data, service]);
+  const shown = all ? mine : mine.slice(0, SHOWN);
+  return (
+    <section className="card timeline" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Rollout timeline</h2>
+      {events.data === undefined && <p className="muted">Waiting for the live feed…</p>}
+      <ol aria-label="Rollout timeline" className="timeline-list">
+        {shown.map((e) => (
+          <TimelineItem key={e.id} event={e} />
+        ))}
+      </ol>
+      {events.data !== undefined && mine.length === 0 && <p className="muted">No events for this service yet.</p>}
+      {!all && mine.length > SHOWN && (
+        <button type="button" className="link-button" onClick={() => setAll(true)}>
+          Show all {mine.length} events
+        </button>
+      )}
+    </section>
+  );
+}

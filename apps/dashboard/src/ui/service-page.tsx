@@ -1,0 +1,194 @@
+import type { PeerAction } from '@podgate/protocol';
+import { useCallback, useState } from 'react';
+import { useCanOperate } from '../hooks/session-context.js';
+import { navigate } from '../hooks/use-hash-route.js';
+import { usePeerRates } from '../hooks/use-history.js';
+import { usePeerAction } from '../hooks/use-peer-action.js';
+import { useRemoveService } from '../hooks/use-remove-service.js';
+import { useService } from '../hooks/use-services.js';
+import { errorMessage, isApiRequestError } from '../lib/api-client.js';
+import { serviceProblems } from '../lib/service-health.js';
+import { ProblemBadges } from './badges.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { DnsStatus } from './dns-status.js';
+import { ErrorAlert } from './error-alert.js';
+import { PodRow } from './pod-row.js';
+import { RolloutTimeline } from './rollout-timeline.js';
+import { ServiceCharts } from './service-charts.js';
+
+const VERB: Record<PeerAction, string> = { drain: 'Drain', eject: 'Eject', restore: 'Restore' };
+
+const CONFIRM_TEXT: Partial<Record<PeerAction, string>> = {
+  drain: 'It finishes the requests it is serving and takes no new ones until it is restored.',
+  eject: 'It takes no new requests until it is restored; it does not come back by itself.',
+};
+
+export function ServicePage({ name }: { name: string }) {
+  const service = useService(name);
+  const rates = usePeerRates(name);
+  const operator = useCanOperate();
+  const peerAction = usePeerAction();
+  const removal = useRemoveService();
+  const [pending, setPending] = useState<{ address: string; action: PeerAction } | null>(null);
+  const [confirmRemove, setConfirmRemove] = useState(false);
+
+  const { mutate } = peerAction;
+  const onAction = useCallback(
+    (address: string, action: PeerAction) => {
+      if (action in CONFIRM_TEXT) setPending({ address, action });
+      else mutate({ service: name, address, action });
+    },
+    [mutate, name],
+  );
+
+  const view = service.data;
+  const gone = service.isError && isApiRequestError(service.error) && service.error.status === 404;
+
+  if (gone) {
+    return (
+      <>
+        <h1>{name}</h1>
+        <p role="alert" className="alert">
+          There is no service named {name} (any more). <a href="#/">Back to the overview</a>.
+        </p>
+      </>
+    );
+  }
+  if (view === undefined) {
+    return (
+      <>
+        <h1>{name}</h1>
+        {service.isError ? (
+          <div role="alert" className="alert">
+            Could not load the service: {errorMessage(service.error)}
+          </div>
+        ) : (
+          <p aria-busy="true">Loading…</p>
+        )}
+      </>
+    );
+  }
+
+  const lastVars = peerAction.variables;
+  return (
+    <>
+      <div className="page-head">
+        <h1>{view.name}</h1>
+        <ProblemBadges problems={serviceProblems(view)} />
+        {operator && view.source === 'api' && (
+          <button type="button" className="danger-outline push-right" onClick={() => setConfirmRemove(true)}>
+            Remove service
+          </button>
+        )}
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>DNS name</dt>
+          <dd>
+            <code>{view.dnsName}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Port</dt>
+          <dd>{view.port}</dd>
+        </div>
+        <div>
+          <dt>Routes</dt>
+          <dd>
+            {view.routes.map((r) => (
+              <code key={`${r.host ?? ''} ${r.pathPrefix}`} className="route">
+                {r.host === undefined ? r.pathPrefix : `${r.host}${r.pathPrefix}`}
+              </code>
+            ))}
+          </dd>
+        </div>
+        <div>
+          <dt>Algorithm</dt>
+          <dd>{view.algorithm}</dd>
+        </div>
+        <div>
+          <dt>From</dt>
+          <dd>{view.source === 'config' ? 'config file' : 'admin API'}</dd>
+        </div>
+        <div>
+          <dt>DNS</dt>
+          <dd>
+            <DnsStatus dns={view.dns} />
+          </dd>
+        </div>
+      </dl>
+
+      {peerAction.isError && lastVars !== undefined && (
+        <ErrorAlert what={`${VERB[lastVars.action]} of ${lastVars.address}`} error={peerAction.error} onDismiss={() => peerAction.reset()} />
+      )}
+      {removal.isError && <ErrorAlert what={`Removing ${view.name}`} error={removal.error} onDismiss={() => removal.reset()} />}
+
+      <h2>Pods</h2>
+      {view.peers.length === 0 ? (
+        <p className="muted">No pods: {view.dns.lastRefreshAt === null ? 'DNS has not answered yet.' : `DNS lists no address for ${view.dnsName}.`}</p>
+      ) : null}
+      <div className="table-wrap">
+        <table aria-label="Pods" className="data">
+          <thead>
+            <tr>
+              <th scope="col">Address</th>
+              <th scope="col">State</th>
+              <th scope="col">Since</th>
+              <th scope="col" className="num">
+                In flight
+              </th>
+              <th scope="col" className="num">
+                req/s
+              </th>
+              <th scope="col">Errors by cause</th>
+              <th scope="col" className="num">
+                Retries
+              </th>
+              <th scope="col" className="num">
+                Ejections
+              </th>
+              <th scope="col" className="num">
+                p99
+              </th>
+              <th scope="col">Returns</th>
+              {operator && <th scope="col">Actions</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {view.peers.map((p) => (
+              <PodRow key={p.address} peer={p} rates={rates.get(p.address)} canOperate={operator} onAction={onAction} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <ServiceCharts name={view.name} />
+      <RolloutTimeline service={view.name} />
+
+      {pending !== null && (
+        <ConfirmDialog
+          title={`${VERB[pending.action]} ${pending.address}?`}
+          onCancel={() => setPending(null)}
+          onConfirm={() => {
+            mutate({ service: name, address: pending.address, action: pending.action });
+            setPending(null);
+          }}
+        >
+          <p>{CONFIRM_TEXT[pending.action]}</p>
+        </ConfirmDialog>
+      )}
+      {confirmRemove && (
+        <ConfirmDialog
+          title={`Remove service ${view.name}?`}
+          onCancel={() => setConfirmRemove(false)}
+          onConfirm={() => {
+            setConfirmRemove(false);
+            removal.mutate(view.name, { onSuccess: () => navigate('#/') });
+          }}
+        >
+          <p>podgate stops routing requests to it and forgets its pods.</p>
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}

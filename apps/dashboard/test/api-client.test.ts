@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ApiRequestError, createApiClient, errorMessage } from '../src/lib/api-client.js';
+
+type Call = { url: string; init: RequestInit | undefined };
+
+function fakeFetch(status: number, body: unknown, calls: Call[] = []) {
+  return async (url: string, init?: RequestInit): Promise<Response> => {
+    calls.push({ url, init });
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  };
+}
+
+describe('role detection', () => {
+  it('reads 400 to an empty body as operator (validation ran, so the role check passed)', async () => {
+    const calls: Call[] = [];
+    const api = createApiClient('tok', fakeFetch(400, { error: 'PODGATE_INVALID', message: 'body.name: is required', field: 'body.name' }, calls));
+    expect(await api.role()).toBe('operator');
+    expect(calls[0]?.url).toBe('/api/v1/services');
+    expect(calls[0]?.init?.method).toBe('POST');
+    expect(calls[0]?.init?.body).toBe('{}');
+    expect((calls[0]?.init?.headers as Record<string, string>).authorization).toBe('Bearer tok');
+  });
+
+  it('reads 403 as viewer', async () => {
+    const api = createApiClient('tok', fakeFetch(403, { error: 'PODGATE_FORBIDDEN', message: 'this action needs the operator role' }));
+    expect(await api.role()).toBe('viewer');
+  });
+
+  it('fails with the server message on 401', async () => {
+    const api = createApiClient('bad', fakeFetch(401, { error: 'PODGATE_UNAUTHORIZED', message: 'a valid bearer token is required' }));
+    await expect(api.role()).rejects.toMatchObject({ status: 401, code: 'PODGATE_UNAUTHORIZED', message: 'a valid bearer token is required' });
+  });
+});
+
+describe('errors', () => {
+  it('carries the API error code, message and field', async () => {
+    const api = createApiClient('tok', fakeFetch(409, { error: 'PODGATE_CONFLICT', message: 'service web already exists', field: 'body.name' }));
+    const err = await api.addService({ name: 'web', dnsName: 'web.local', port: 80 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiRequestError);
+    expect(err).toMatchObject({ status: 409, code: 'PODGATE_CONFLICT', field: 'body.name' });
+    expect(errorMessage(err)).toBe('service web already exists');
+  });
+
+  it('says what happened when the answer is not an API error', async () => {
+    const api = createApiClient('tok', fakeFetch(502, 'Bad gateway'));
+    await expect(api.listServices()).rejects.toMatchObject({ status: 502, code: 'HTTP_502' });
+  });
+
+  it('names an unreachable API', async () => {
+    const api = createApiClient('tok', async () => {
+      throw new TypeError('fetch failed');
+    });
+    await expect(api.listServices()).rejects.toMatchObject({ status: 0, code: 'PODGATE_UNREACHABLE' });
+  });
+
+  it('URL-encodes the address of a peer action', async () => {
+    const calls: Call[] = [];
+    const api = createApiClient('tok', fakeFetch(200, { address: '[::1]:80' }, calls));
+    await api.peerAction('web', '[::1]:80', 'drain');
+    expect(calls[0]?.url).toBe('/api/v1/services/web/peers/%5B%3A%3A1%5D%3A80/drain');
+  });
+});

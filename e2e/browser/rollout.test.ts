@@ -1,0 +1,134 @@
+import { runLoad, type RolloutStep } from '@podgate/lab';
+import type { EventView } from '@podgate/protocol';
+import type { Browser } from 'playwright-core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { screenshot, screenshotOnFailure } from './harness/artifacts.js';
+import { launchChromium, openTab, type DashboardTab } from './harness/chromium.js';
+import { DashboardPage, eventually, type PodRowView } from './harness/dashboard-page.js';
+import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
+
+const SERVICE = 'image-lobby';
+let lab: LabPodgate;
+let browser: Browser;
+const tabs: DashboardTab[] = [];
+const events: EventView[] = [];
+
+beforeAll(async () => {
+  lab = await startLabPodgate({
+    // 20 ms a request keeps 4 clients near 200 req/s: traffic on the page without starving the browser.
+    clusters: [{ name: SERVICE, subnet: 223, port: 18461, replicas: 4, podDelayMs: 20 }],
+    services: {
+      [SERVICE]: {
+        dnsName: dnsNameOf(SERVICE),
+        port: 18461,
+        retry: { tries: 3, on: ['error', 'timeout', 'http_502', 'non_idempotent'] },
+        // The black-holed pod must be ejected in a second, not after the 10 s default.
+        timeouts: { connect: '1s', responseHeader: '5s' },
+      },
+    },
+  });
+  lab.podgate.control.subscribe((c) => {
+    if (c.kind === 'event') events.push(c.event);
+  });
+  await lab.waitForPeers(SERVICE, 4);
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await lab?.close();
+});
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') for (const tab of tabs) await screenshotOnFailure(tab.page, `${ctx.task.name} ${tabs.indexOf(tab)}`);
+  for (const tab of tabs) expect(tab.errors, 'uncaught exceptions in the page').toEqual([]);
+});
+
+async function signedInTab(): Promise<DashboardPage> {
+  const tab = await openTab(browser);
+  tabs.push(tab);
+  const dash = new DashboardPage(tab.page, lab.adminUrl);
+  await dash.signIn(OPERATOR_TOKEN);
+  return dash;
+}
+
+describe('a rolling update, watched in the browser', () => {
+  it('shows the old pods leaving, the new ones arriving and an ejection with its reason', async () => {
+    const overview = await signedInTab();
+    await overview.serviceRow(SERVICE).waitFor();
+    const detail = await signedInTab();
+    await detail.openService(SERVICE);
+    const cluster = lab.cluster(SERVICE);
+    const old = cluster.pods.map((p) => p.address);
+    for (const address of old) await detail.waitForText(detail.podState(address), 'active');
+
+    const stop = new AbortController();
+    const load = runLoad({ url: `${lab.proxyUrl}/recognize`, concurrency: 4, bodyBytes: 1024, durationMs: 30_000, timeoutMs: 10_000, stop: stop.signal });
+    // Two seconds of traffic first, so the rates and charts in the screenshots have points.
+    await sleep(2000);
+    const steps: RolloutStep[] = [];
+    let rolling = true;
+    const rollout = cluster
+      .rollingUpdate({ mode: 'mixed', dnsLagMs: 500, stepPauseMs: 500, graceMs: 2000, onStep: (s) => steps.push(s) })
+      .finally(() => (rolling = false));
+
+    // What the pods table showed, sampled every 100 ms while the rollout runs.
+    const seen = new Map<string, Set<string>>();
+    const gone = new Set<string>();
+    let shotDuringRollout = false;
+    try {
+      const record = (rows: PodRowView[]): void => {
+        for (const row of rows) seen.set(row.address, (seen.get(row.address) ?? new Set()).add(row.state));
+        for (const address of old) if (seen.has(address) && !rows.some((r) => r.address === address)) gone.add(address);
+      };
+      while (rolling) {
+        record(await detail.podRows());
+        const arrived = [...seen.keys()].some((a) => !old.includes(a));
+        const leaving = old.some((a) => gone.has(a) || [...(seen.get(a) ?? [])].some((state) => state !== 'active'));
+        // The moment worth a picture: new pods in, old ones on their way out.
+        if (arrived && leaving && !shotDuringRollout) {
+          await screenshot(overview.page, 'overview-rollout.png');
+          await screenshot(detail.page, 'service-rollout.png');
+          shotDuringRollout = rolling;
+        }
+        await sleep(100);
+      }
+      await rollout;
+      const fresh = cluster.pods.map((p) => p.address);
+      // After the rollout: only the new pods, all active (the last old pod leaves within a DNS refresh).
+      await eventually(async () => {
+        const rows = await detail.podRows();
+        record(rows);
+        expect(rows.map((r) => r.address).sort()).toEqual([...fresh].sort());
+        expect(rows.every((r) => r.state === 'active')).toBe(true);
+      }, 10_000, 100);
+
+      expect(shotDuringRollout, 'screenshots taken while the rollout ran').toBe(true);
+      for (const address of old) {
+        const states = [...(seen.get(address) ?? [])].join(', ');
+        expect(gone.has(address) || seen.get(address)?.has('terminating'), `old pod ${address} seen leaving (states seen: ${states}; steps: ${JSON.stringify(steps)})`).toBe(true);
+      }
+      for (const address of fresh) expect(seen.get(address)?.has('active'), `new pod ${address} seen arriving`).toBe(true);
+
+      // The ejection: podgate ejected at least one dying pod (refused or black-holed connects); the
+      // timeline names it with its reason.
+      const ejections = events.filter((e) => e.service === SERVICE && e.type === 'peer_ejected');
+      expect(ejections.length, 'podgate ejected a dying pod').toBeGreaterThan(0);
+      const reasons = ejections.map((e) => e.reason ?? '');
+      await eventually(async () => {
+        const items = (await detail.timeline.getByRole('listitem').filter({ hasText: 'peer_ejected' }).allTextContents()).join('\n');
+        expect(reasons.some((reason) => reason !== '' && items.includes(reason)), `timeline ejections:\n${items}\nreasons: ${reasons.join(', ')}`).toBe(true);
+      }, 5000, 100);
+      const timeline = (await detail.timeline.getByRole('listitem').allTextContents()).join('\n');
+      expect(timeline).toContain('peer_added');
+      expect(timeline).toContain('peer_removed');
+    } finally {
+      stop.abort();
+      await rollout.catch(() => undefined);
+      const report = await load;
+      // Light load through a rollout: podgate retries what the dying pods drop.
+      expect(report.ok, JSON.stringify(report.byStatus)).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});

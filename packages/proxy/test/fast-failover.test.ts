@@ -1,0 +1,121 @@
+import { LabPod } from '@podgate/lab';
+import { pino } from 'pino';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyServer } from '../src/index.js';
+import { BadPod } from './bad-pod.js';
+import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from './fixtures.js';
+
+// Issue 5: every mechanism is measured with the slow timeouts an operator would configure, so a
+// test passes only when the mechanism (not a timeout) made it fast.
+const SLOW = { timeouts: { connectMs: 5000, responseHeaderMs: 10_000 } } satisfies ServiceOverrides;
+const SUBNET = 223;
+const PORT = 18323;
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function proxyOver(hosts: string[], overrides: ServiceOverrides) {
+  const proxy = new ProxyServer({ config: proxyConfig([serviceConfig('svc', PORT, { ...SLOW, ...overrides })]), logger: pino({ level: 'silent' }) });
+  const { port } = await proxy.listen();
+  cleanup.push(() => proxy.close(100));
+  proxy.setAddresses('svc', hosts);
+  const service = proxy.service('svc');
+  if (service === undefined) throw new Error('no service');
+  return { url: `http://127.0.0.1:${port}`, proxy, service, peer: (host: string) => service.table.get(`${host}:${PORT}`) };
+}
+
+async function pod(name: string, host: string): Promise<LabPod> {
+  const p = await LabPod.start({ name, host, port: PORT });
+  cleanup.push(() => p.close());
+  return p;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = Date.now();
+  const value = await fn();
+  return { ms: Date.now() - t0, value };
+}
+
+describe('connect hedging', () => {
+  it('moves a try whose connection is late to another peer, far inside the connect timeout', async () => {
+    const dead = await pod('dead', `127.${SUBNET}.1.1`);
+    await dead.terminate('blackhole');
+    await pod('good', `127.${SUBNET}.1.2`);
+    const s = await proxyOver([dead.host, `127.${SUBNET}.1.2`], {});
+    const { ms, value } = await timed(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' }));
+    expect(value.status).toBe(200);
+    expect(JSON.parse(value.body).pod).toBe('good');
+    expect(ms).toBeLessThan(500);
+    expect(s.service.counters.hedged).toBe(1);
+    // The late connect made podgate probe the peer; the probe timed out: it is out.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(s.peer(dead.host)).toMatchObject({ state: 'ejected', reason: 'stalled' });
+  });
+});
+
+describe('rescue', () => {
+  it('re-sends requests stalled on a pod that went silent, long before the response timeout', async () => {
+    const a = await pod('a', `127.${SUBNET}.2.1`);
+    const b = await pod('b', `127.${SUBNET}.2.2`);
+    const s = await proxyOver([a.host, b.host], {});
+    // Warm: keep-alive connections to both pods, and a p99 to measure stalls against.
+    for (let i = 0; i < 20; i++) expect((await nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'x' })).status).toBe(200);
+    await a.terminate('blackhole');
+    const { ms, value } = await timed(() =>
+      Promise.all(Array.from({ length: 8 }, () => request(`${s.url}/recognize`, { method: 'POST', body: 'img' }).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as { pod: string } })))),
+    );
+    expect(value.map((r) => r.status)).toEqual(Array(8).fill(200));
+    expect(new Set(value.map((r) => r.body.pod))).toEqual(new Set(['b']));
+    expect(ms).toBeLessThan(1000);
+    expect(s.service.counters.rescued).toBeGreaterThan(0);
+    expect(s.peer(a.host)).toMatchObject({ state: 'ejected', reason: 'stalled' });
+  });
+
+  it('leaves a slow but reachable pod alone: its probe passes', async () => {
+    const slow = await BadPod.start(`127.${SUBNET}.3.1`, PORT, 'silent');
+    cleanup.push(() => slow.close());
+    await pod('good', `127.${SUBNET}.3.2`);
+    const s = await proxyOver([`127.${SUBNET}.3.1`, `127.${SUBNET}.3.2`], { timeouts: { responseHeaderMs: 1500 } });
+    const res = await nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(200);
+    expect(s.service.counters.rescued).toBe(0);
+    expect(s.service.counters.probes.ok).toBe(1);
+    expect(s.peer(`127.${SUBNET}.3.1`)?.state).toBe('active');
+  });
+});
+
+describe('hedged tries', () => {
+  it('races a stalled GET on another peer and takes the first answer; POST is not hedged by default', async () => {
+    const slow = await BadPod.start(`127.${SUBNET}.4.1`, PORT, 'silent');
+    cleanup.push(() => slow.close());
+    await pod('good', `127.${SUBNET}.4.2`);
+    const s = await proxyOver([`127.${SUBNET}.4.1`, `127.${SUBNET}.4.2`], { timeouts: { responseHeaderMs: 1500 } });
+    const get = await timed(() => nodeRequest(`${s.url}/echo`, {}));
+    expect(get.value.status).toBe(200);
+    expect(get.ms).toBeLessThan(800);
+    expect(s.service.counters.hedged).toBe(1);
+    const post = await timed(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'x' }));
+    expect(post.value.status).toBe(200);
+    expect(post.ms).toBeGreaterThanOrEqual(1400);
+    expect(s.service.counters.hedged).toBe(1);
+  });
+});
+
+describe('slow start', () => {
+  it('gives a new pod a small share at first and a full share after the window', async () => {
+    const pods = [await pod('p1', `127.${SUBNET}.5.1`), await pod('p2', `127.${SUBNET}.5.2`), await pod('p3', `127.${SUBNET}.5.3`)];
+    const s = await proxyOver(pods.slice(0, 2).map((p) => p.host), { slowStart: { windowMs: 1000 } });
+    s.proxy.setAddresses('svc', pods.map((p) => p.host));
+    const share = async (n: number): Promise<number> => {
+      const before = pods[2]?.served ?? 0;
+      for (let i = 0; i < n; i++) await nodeRequest(`${s.url}/echo`, {});
+      return ((pods[2]?.served ?? 0) - before) / n;
+    };
+    expect(await share(60)).toBeLessThan(0.2);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await share(60)).toBeCloseTo(1 / 3, 1);
+  });
+});
