@@ -15,6 +15,10 @@ export interface RolloutResult {
   retries: number;
   /** Log lines of requests that did not end in 2xx: their access line and every failure on the way. */
   failureLog: string[];
+  /** Median of the completed requests per whole second of the run. */
+  steadyRate: number;
+  /** Whole seconds in which fewer than half the steady rate completed (the issue's "stall"). */
+  stalledSeconds: number[];
 }
 
 export interface RolloutScenario {
@@ -22,6 +26,8 @@ export interface RolloutScenario {
   /** DNS TTL of the pods' records, seconds. */
   ttl?: number;
   concurrency?: number;
+  /** An open loop at this rate instead of `concurrency` closed-loop clients. */
+  ratePerSecond?: number;
   dnsLagMs?: number;
   podDelayMs?: number;
   /** Data-plane worker processes; default 1 (in-process). */
@@ -70,7 +76,7 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     const stop = new AbortController();
     const load = runLoad({
       url: `http://127.0.0.1:${podgate.port}/recognize`,
-      concurrency: s.concurrency ?? 32,
+      ...(s.ratePerSecond === undefined ? { concurrency: s.concurrency ?? 32 } : { ratePerSecond: s.ratePerSecond }),
       bodyBytes: 64 * 1024,
       durationMs: 120_000,
       timeoutMs: 60_000,
@@ -81,12 +87,35 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     await sleep(1500);
     stop.abort();
     const report = await load;
-    return { mode: s.mode, report, steps, events, retries: podgate.control.getService('image-lobby')?.retries ?? 0, failureLog: failureLog(lines) };
+    const { steadyRate, stalledSeconds } = stalls(report.perSecond);
+    return { mode: s.mode, report, steps, events, retries: podgate.control.getService('image-lobby')?.retries ?? 0, failureLog: failureLog(lines), steadyRate, stalledSeconds };
   } finally {
     await podgate.close(1000);
     await cluster.close();
     await dns.close();
   }
+}
+
+/**
+ * The steady rate is the upper quartile of the whole seconds (the last one is partial and
+ * dropped), so a stall as long as a quarter of the run still cannot drag it down; a second below
+ * half of it is a stall that clients would feel as a dip in throughput.
+ */
+export function stalls(perSecond: readonly number[]): { steadyRate: number; stalledSeconds: number[] } {
+  const whole = perSecond.slice(0, -1);
+  const sorted = [...whole].sort((a, b) => a - b);
+  const steadyRate = sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length * 0.75)] as number);
+  const stalledSeconds: number[] = [];
+  whole.forEach((n, second) => {
+    if (n < steadyRate / 2) stalledSeconds.push(second);
+  });
+  return { steadyRate, stalledSeconds };
+}
+
+/** One line for the test output and the note: the matrix's figures for one run. */
+export function summary(label: string, r: RolloutResult): string {
+  const l = r.report.latencyMs;
+  return `${label}: ${r.report.total} requests, ${r.report.errors} errors, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, steady ${r.steadyRate}/s, stalled seconds ${r.stalledSeconds.length === 0 ? 'none' : r.stalledSeconds.join(',')}, retries ${r.retries}`;
 }
 
 function failureLog(lines: readonly string[]): string[] {

@@ -12,6 +12,8 @@ const USAGE = `usage: podgate [--config podgate.yaml] [--port N]
   --config FILE   run with this config (see docs/config.md)
   (no --config)   run a demo on loopback: a lab DNS server, 4 pods, and podgate in front
   --port N        demo only: where podgate listens (default 8080)
+  --rate N        demo only: background requests per second through podgate, with a rolling
+                  update every minute, for the dashboard to show (default 20; 0 = none)
   --help          this text`;
 
 async function main(): Promise<number> {
@@ -19,7 +21,7 @@ async function main(): Promise<number> {
   try {
     // `npm start -- --config x` style: a lone `--` separator reaches us through pnpm; skip it.
     const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
-    args = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+    args = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   } catch (err) {
     process.stderr.write(`podgate: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
@@ -38,13 +40,18 @@ async function main(): Promise<number> {
     if (configPath !== undefined) {
       podgate = await Podgate.start(await loadConfigFile(configPath), { onTokenCreated });
     } else {
+      const rate = args.values.rate === undefined ? 20 : Number(args.values.rate);
+      if (!Number.isFinite(rate) || rate < 0 || rate > 1000) throw Object.assign(new Error(`--rate must be a number from 0 to 1000, got "${args.values.rate}"`), { code: 'PODGATE_USAGE' });
       demo = await startDemo(args.values.port === undefined ? 8080 : Number(args.values.port));
       podgate = await Podgate.start(demo.config, { onTokenCreated });
       const port = podgate.port;
+      if (rate > 0) demo.startTraffic(`http://127.0.0.1:${port}`, { ratePerSecond: rate });
       process.stdout.write(
         `\npodgate demo: 4 lab pods behind podgate on 127.0.0.1:${port}. Try:\n\n` +
           `  curl -s -X POST --data-binary 'an image' http://127.0.0.1:${port}/recognize\n\n` +
-          `Each answer names the pod that served it. Ctrl-C stops the demo.\n\n`,
+          `Each answer names the pod that served it.` +
+          (rate > 0 ? ` ${rate} requests a second flow in the background and the lab rolls the pods every minute: open the dashboard above to watch.` : '') +
+          ` Ctrl-C stops the demo.\n\n`,
       );
     }
   } catch (err) {

@@ -132,6 +132,16 @@ describe('podgate CLI', () => {
     const res = await request(line?.[2] as string, { method: 'POST', body: line?.[1] });
     expect(res.statusCode).toBe(200);
     expect(((await res.body.json()) as { pod: string }).pod).toMatch(/^image-lobby-\d$/);
+    // Traffic flows in the background (20 req/s by default) for the dashboard to show.
+    const token = /#token=(\S+)/.exec(r.output())?.[1] ?? '';
+    const served = async (): Promise<number> => {
+      const view = await request('http://127.0.0.1:9901/api/v1/services/image-lobby', { headers: { authorization: `Bearer ${token}` } });
+      expect(view.statusCode).toBe(200);
+      return ((await view.body.json()) as { requests: number }).requests;
+    };
+    const before = await served();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await served()) - before).toBeGreaterThanOrEqual(10);
     r.child.kill('SIGINT');
     expect(await r.exited).toBe(0);
   });

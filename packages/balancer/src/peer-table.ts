@@ -167,6 +167,7 @@ export class PeerTable<H = unknown> {
   private settle(peer: Peer<H>, now: number): void {
     if (peer.inFlight > 0) return;
     if (peer.state === 'draining') {
+      if (peer.drainPending) return;
       this.transition(peer, 'drained', 'operator_drain', now, 'peer_drained');
     } else if (peer.state === 'terminating') {
       this.removePeer(peer, now);
@@ -404,7 +405,7 @@ export class PeerTable<H = unknown> {
     if (peer.hold === 'eject') {
       this.transition(peer, 'ejected', 'operator_eject', now, added ?? 'peer_ejected');
     } else if (peer.hold === 'drain') {
-      if (peer.inFlight > 0) this.transition(peer, 'draining', 'operator_drain', now, added ?? 'peer_draining');
+      if (peer.inFlight > 0 || peer.drainPending) this.transition(peer, 'draining', 'operator_drain', now, added ?? 'peer_draining');
       else this.transition(peer, 'drained', 'operator_drain', now, added ?? 'peer_drained');
     } else if (peer.state === 'terminating' || added === null) {
       this.transition(peer, 'active', 'dns', now, added ?? 'peer_restored');

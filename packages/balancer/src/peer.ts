@@ -58,6 +58,13 @@ export class Peer<H = unknown> {
   lastProbeOk = 0;
   /** Last response header from it (data plane). */
   lastAnswerAt = 0;
+  /**
+   * Primary: a drain waits for every worker to confirm its in-flight count after it stopped
+   * sending to the peer; until then the peer is `draining` even when the last count said 0.
+   */
+  drainPending = false;
+  /** Probes passed since it last answered: each doubles the wait before the next (data plane). */
+  quietProbes = 0;
 
   constructor(address: string, now: number) {
     this.address = address;

@@ -19,8 +19,10 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, done: (r
     socket.destroy();
     done(r);
   };
+  // The verdict waits for one more turn of the event loop: a connect that completed while the loop
+  // was busy (its event not handled yet) must not be read as a timeout.
   const timer = setTimeout(
-    () => settle({ ok: false, timedOut: true, detail: `probe: connect() timed out after ${timeoutMs} ms (110: Connection timed out)` }),
+    () => setImmediate(() => settle({ ok: false, timedOut: true, detail: `probe: connect() timed out after ${timeoutMs} ms (110: Connection timed out)` })),
     timeoutMs,
   );
   socket.once('connect', () => settle({ ok: true, timedOut: false, detail: 'probe: connected' }));

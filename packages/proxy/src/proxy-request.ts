@@ -144,6 +144,7 @@ export class ProxyRequest {
     service.headerLatency.record(elapsed, now);
     service.lastAnswerAt = now;
     peer.lastAnswerAt = now;
+    peer.quietProbes = 0;
     const bucket = bucketOf(elapsed);
     peer.latency[bucket] = (peer.latency[bucket] ?? 0) + 1;
     if (this.committed || attempt.abandoned || this.clientGone) {
@@ -253,7 +254,7 @@ export class ProxyRequest {
 
   /** The sweep found this try still waiting for its connection: it was never sent, so move it. */
   moveLateTry(attempt: UpstreamTry): void {
-    if (!this.body.replayable() || this.tried.length >= this.service.config.retry.tries) return;
+    if (!this.body.replayable() || this.tried.length >= this.service.config.retry.tries || this.pastDeadline()) return;
     if (!this.nextTry()) return; // nowhere else to go: keep waiting on it
     this.dropLive(attempt);
     attempt.abandon();
@@ -262,8 +263,13 @@ export class ProxyRequest {
 
   /** The sweep found this try stalled and its method may be sent twice: race a twin on another peer. */
   hedgeTry(_stalled: UpstreamTry): void {
-    if (!this.body.replayable() || this.live.length > 1 || this.tried.length >= this.service.config.retry.tries) return;
+    if (!this.body.replayable() || this.live.length > 1 || this.tried.length >= this.service.config.retry.tries || this.pastDeadline()) return;
     if (this.nextTry()) this.service.counters.hedged++;
+  }
+
+  /** `retry.deadlineMs` bounds every second try — retries, moves and hedges alike (nginx's `proxy_next_upstream_timeout`). */
+  private pastDeadline(): boolean {
+    return Date.now() - this.start >= this.service.config.retry.deadlineMs;
   }
 
   /**
@@ -301,7 +307,7 @@ export class ProxyRequest {
   private mayRetry(failure: TryFailure): boolean {
     const retry = this.service.config.retry;
     if (this.tried.length >= retry.tries + this.rescues) return false;
-    if (Date.now() - this.start >= retry.deadlineMs) return false;
+    if (this.pastDeadline()) return false;
     if (!this.body.replayable()) return false;
     if (CONNECT_PHASE_CAUSES.has(failure.cause)) return true;
     if (!retry.on.includes(failure.class) || !this.retryNonIdempotent) return false;

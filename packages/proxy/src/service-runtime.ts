@@ -8,7 +8,7 @@ import { RetryBudget } from './retry-budget.js';
 import { LATENCY_BUCKETS_MS, type PeerSync, type ServiceStats } from './control/messages.js';
 
 // A probe gets at least this long, whatever the usual connect time (a lost SYN is retried after 1 s).
-const MIN_PROBE_MS = 100;
+const MIN_PROBE_MS = 50;
 
 /** Counters of one service, read by the access log, the admin API and metrics. */
 export interface ServiceCounters {
@@ -142,6 +142,12 @@ export class ServiceRuntime {
         t.stalled = true;
         this.suspectPeer(t);
         if (hedge.methods.includes(t.request.method)) t.request.hedgeTry(t);
+      } else if (t.stalled && t.peer.lastAnswerAt < t.peer.lastProbeOk && now - t.peer.lastProbeOk > stallMs * 2 ** Math.max(0, t.peer.quietProbes - 1)) {
+        // Still nothing from the peer since its probe passed. A connect can pass on a pod that is
+        // gone (it went after the probe; a kernel's accept queue took the probe): ask again, less
+        // and less often while it stays quiet, so a slow pod costs a handful of connects.
+        this.table.suspect(t.peer, now);
+        this.probePeer(t.peer);
       }
     }
   }
@@ -156,6 +162,7 @@ export class ServiceRuntime {
 
   /** When any peer of this service last sent a response header. */
   lastAnswerAt = 0;
+
 
   /**
    * A try is late or stalled: its peer gets no new requests until a probe says it is alive. A
@@ -181,6 +188,7 @@ export class ServiceRuntime {
       this.table.clearSuspect(peer, now);
       if (r.ok) {
         peer.lastProbeOk = now;
+        peer.quietProbes++;
         this.counters.probes.ok++;
         return;
       }

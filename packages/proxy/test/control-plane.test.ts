@@ -92,6 +92,21 @@ describe('control plane with two data planes', () => {
     await until(() => planes.every((p) => stateIn(p.proxy, target) === 'active'), 200);
   });
 
+  it('reports a drained peer only once the data planes say nothing is in flight on it', async () => {
+    const pod = cluster.pods[0] as LabPod;
+    const [a] = planes as [(typeof planes)[0]];
+    // RR: the first request of a fresh table goes to the first pod; it stays in flight 600 ms.
+    const slow = nodeRequest(`${a.url}/slow/600`, {});
+    await until(() => (a.proxy.service('svc')?.table.get(pod.address)?.inFlight ?? 0) === 1, 1000);
+    // The primary has not heard of it yet (counts come every 500 ms), but the drain waits for word.
+    const view = await control.peerAction('svc', pod.address, 'drain', 'alice');
+    expect(view.state).toBe('draining');
+    await until(() => control.getService('svc')?.peers.find((p) => p.address === pod.address)?.inFlight === 1, 200);
+    expect(control.getService('svc')?.peers.find((p) => p.address === pod.address)?.state).toBe('draining');
+    expect((await slow).status).toBe(200);
+    await until(() => control.getService('svc')?.peers.find((p) => p.address === pod.address)?.state === 'drained', 1000);
+  });
+
   it('keeps a drain across DNS refreshes', async () => {
     const target = cluster.pods[2]?.address as string;
     await control.peerAction('svc', target, 'drain', 'ops');

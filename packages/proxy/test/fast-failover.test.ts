@@ -82,8 +82,26 @@ describe('rescue', () => {
     const res = await nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'x' });
     expect(res.status).toBe(200);
     expect(s.service.counters.rescued).toBe(0);
-    expect(s.service.counters.probes.ok).toBe(1);
+    // Probed again while it stays quiet, each time after twice the wait: 150, 300, 600, 1200 ms.
+    expect(s.service.counters.probes).toEqual({ ok: 4, failed: 0 });
     expect(s.peer(`127.${SUBNET}.3.1`)?.state).toBe('active');
+  });
+
+  it('asks again when a pod that passed its probe still does not answer, and rescues once it is gone', async () => {
+    const a = await LabPod.start({ name: 'a', host: `127.${SUBNET}.3.3`, port: PORT, delayMs: 400 });
+    cleanup.push(() => a.close());
+    const b = await pod('b', `127.${SUBNET}.3.4`);
+    const s = await proxyOver([a.host, b.host], {});
+    // The stall mark (150 ms) passes, its probe passes: a is slow, not gone. Then it goes.
+    const gone = new Promise((resolve) => setTimeout(resolve, 250)).then(() => a.terminate('blackhole'));
+    const { ms, value } = await timed(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' }));
+    await gone;
+    expect(value.status).toBe(200);
+    expect(JSON.parse(value.body).pod).toBe('b');
+    expect(ms).toBeLessThan(1000);
+    expect(s.service.counters.probes.ok).toBeGreaterThanOrEqual(1);
+    expect(s.service.counters.probes.failed).toBe(1);
+    expect(s.service.counters.rescued).toBe(1);
   });
 });
 
@@ -101,6 +119,17 @@ describe('hedged tries', () => {
     expect(post.value.status).toBe(200);
     expect(post.ms).toBeGreaterThanOrEqual(1400);
     expect(s.service.counters.hedged).toBe(1);
+  });
+
+  it('starts no hedge once the retry deadline has passed', async () => {
+    const slow = await BadPod.start(`127.${SUBNET}.4.3`, PORT, 'silent');
+    cleanup.push(() => slow.close());
+    const good = await pod('good', `127.${SUBNET}.4.4`);
+    const s = await proxyOver([`127.${SUBNET}.4.3`, good.host], { timeouts: { responseHeaderMs: 800 }, retry: { deadlineMs: 100 } });
+    const get = await nodeRequest(`${s.url}/echo`, {});
+    expect(get.status).toBe(504);
+    expect(s.service.counters.hedged).toBe(0);
+    expect(good.served).toBe(0);
   });
 });
 

@@ -84,7 +84,8 @@ describe('data plane lifecycle', () => {
   });
 
   it('stops retrying once the retry deadline has passed', async () => {
-    const s = await setup(2, { timeouts: { responseHeaderMs: 300 }, retry: { deadlineMs: 200, tries: 3 } }, 40);
+    // No hedging here: this is about the retry after a timeout, not a twin raced before it.
+    const s = await setup(2, { timeouts: { responseHeaderMs: 300 }, retry: { deadlineMs: 200, tries: 3 }, hedge: { methods: [] } }, 40);
     const t0 = Date.now();
     const res = await nodeRequest(`${s.url}/slow/2000`, {});
     expect(res.status).toBe(504);

@@ -7,8 +7,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ControlPlane } from '../src/control/control-plane.js';
+import { startInProcessDataPlane } from '../src/control/in-process.js';
 import { LiveFeed } from '../src/control/live-feed.js';
-import { proxyConfig, serviceConfig } from './fixtures.js';
+import { nodeRequest, proxyConfig, serviceConfig } from './fixtures.js';
 
 const NAME = 'feed.lab.svc.cluster.local';
 const PORT = 18317;
@@ -19,16 +20,20 @@ let control: ControlPlane;
 let feed: LiveFeed;
 let server: Server;
 
-function config(): PodgateConfig {
+function config(refreshMs: number): PodgateConfig {
   const c = proxyConfig([serviceConfig('svc', PORT, { dnsName: NAME })]);
-  c.dns = { ...c.dns, nameservers: [dns.nameserver], minRefreshMs: 200, maxRefreshMs: 1000 };
+  c.dns = { ...c.dns, nameservers: [dns.nameserver], minRefreshMs: refreshMs, maxRefreshMs: refreshMs };
   return c;
 }
 
-beforeEach(async () => {
+// DNS refreshes every second unless a test says otherwise (each refresh also re-sends the service).
+let refreshMs = 1000;
+
+beforeEach(async (ctx) => {
+  refreshMs = ctx.task.name.includes('counters') ? 60_000 : 1000;
   dns = await LabDnsServer.start();
   cluster = await LabCluster.start({ dns, dnsName: NAME, replicas: 2, ttl: 1, port: PORT, subnet: 217 });
-  control = await ControlPlane.start({ config: config(), parseService: () => serviceConfig('unused', PORT), logger: pino({ level: 'silent' }) });
+  control = await ControlPlane.start({ config: config(refreshMs), parseService: () => serviceConfig('unused', PORT), logger: pino({ level: 'silent' }) });
   for (let i = 0; (control.getService('svc')?.peers.length ?? 0) < 2; i++) {
     if (i > 300) throw new Error('the control plane did not resolve both pods within 3 s');
     await sleep(10);
@@ -47,7 +52,35 @@ afterEach(async () => {
   await dns.close();
 });
 
+async function connect(): Promise<{ ws: WebSocket; messages: FeedMessage[] }> {
+  const { port } = server.address() as AddressInfo;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const messages: FeedMessage[] = [];
+  ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as FeedMessage));
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+  return { ws, messages };
+}
+
 describe('live feed over the real control plane', () => {
+  it('sends the service again when only its traffic counters moved (the dashboard rates come from them)', async () => {
+    const { proxy, agent } = startInProcessDataPlane(control, config(refreshMs), pino({ level: 'silent' }));
+    const { port } = await proxy.listen();
+    try {
+      const { ws, messages } = await connect();
+      const requestsSeen = (): number[] => messages.flatMap((m) => (m.type === 'changes' ? m.services.filter((s) => s.name === 'svc').map((s) => s.requests) : []));
+      for (let round = 1; round <= 2; round++) {
+        for (let i = 0; i < 5; i++) expect((await nodeRequest(`http://127.0.0.1:${port}/echo`, {})).status).toBe(200);
+        const start = Date.now();
+        while (!requestsSeen().includes(round * 5) && Date.now() - start < 1500) await sleep(20);
+        expect(requestsSeen()).toContain(round * 5);
+      }
+      ws.terminate();
+    } finally {
+      agent.close();
+      await proxy.close(100);
+    }
+  });
+
   it('shows an operator ejection as an event and a changed service within 1 s', async () => {
     const { port } = server.address() as AddressInfo;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -136,7 +136,7 @@ export const policySpec: ObjectSpec = {
       kind: 'object',
       doc: 'Finding dead pods in well under a timeout: stalled tries make podgate probe their peer; a peer that fails the probe is ejected and its stalled tries are re-sent elsewhere at once.',
       fields: {
-        enabled: { kind: 'boolean', default: true, doc: 'Probe the peer of a stalled try, and rescue its tries when the probe fails.' },
+        enabled: { kind: 'boolean', default: true, doc: 'Probe the peer of a stalled try, and rescue its tries when the probe fails. A peer that passed its probe but still answers nothing is probed again one stall mark later, then after twice as long each time.' },
         stallFactor: {
           kind: 'number',
           min: 2,
@@ -149,7 +149,7 @@ export const policySpec: ObjectSpec = {
           kind: 'duration',
           out: 'probeTimeoutMs',
           default: 250,
-          doc: 'A TCP connect to a suspect peer must complete within this (or within 10 × the p99 connect time to the service\'s pods, at least 100 ms, when that is shorter), or the peer is dead: ejected, its stalled tries rescued.',
+          doc: 'A TCP connect to a suspect peer must complete within this (or within 10 × the p99 connect time to the service\'s pods, at least 50 ms, when that is shorter), or the peer is dead: ejected, its stalled tries rescued.',
         },
       },
     },

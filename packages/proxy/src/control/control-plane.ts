@@ -47,6 +47,9 @@ export class ControlPlane implements ControlApi {
   private readonly store: StateStorage | null;
   private readonly services = new Map<string, ServiceEntry>();
   private readonly workers = new Map<number, WorkerLink>();
+  /** Drains waiting for workers to report their in-flight counts (see peerActionNow). */
+  private readonly drainWaits = new Map<Peer<PeerLatency>, { seq: number; pending: Set<number> }>();
+  private barrierSeq = 0;
   private readonly log = new EventLog();
   private readonly listeners = new Set<(change: ControlChange) => void>();
   private persisted: PersistedState;
@@ -92,13 +95,26 @@ export class ControlPlane implements ControlApi {
 
   detachWorker(id: number): void {
     this.workers.delete(id);
+    // A worker that is gone has nothing in flight: it confirms every drain it was holding up.
+    for (const [peer, wait] of this.drainWaits) if (wait.pending.delete(id) && wait.pending.size === 0) this.drainConfirmed(peer);
   }
 
   fromWorker(id: number, message: ToPrimary): void {
     if (message.type === 'stats') {
       const link = this.workers.get(id);
-      if (link !== undefined) link.stats = message.stats;
+      if (link === undefined) return;
+      const before = link.stats;
+      link.stats = message.stats;
       this.applyInFlight();
+      if (message.barrier !== undefined) {
+        for (const [peer, wait] of this.drainWaits) if (wait.seq <= message.barrier && wait.pending.delete(id) && wait.pending.size === 0) this.drainConfirmed(peer);
+      }
+      // Traffic moves no peer state: tell the feed, so the dashboard's rates follow the counters.
+      for (const s of message.stats.services) {
+        const prev = before?.services.find((p) => p.name === s.name);
+        if (!this.services.has(s.name)) continue;
+        if (prev === undefined || prev.requests !== s.requests || prev.retries !== s.retries) this.notify({ kind: 'service', name: s.name });
+      }
       return;
     }
     if (message.type === 'notice') {
@@ -184,7 +200,17 @@ export class ControlPlane implements ControlApi {
     await this.persist({ ...this.persisted, holds });
     const now = Date.now();
     this.record({ type: 'operator_action', service, address, actor, detail: `${action} ${address}` });
-    if (action === 'drain') entry.table.drain(address, now);
+    const peer = entry.table.get(address) as Peer<PeerLatency>;
+    this.drainWaits.delete(peer);
+    peer.drainPending = false;
+    if (action === 'drain' && this.workers.size > 0) {
+      // The in-flight counts here are up to half a second old: drained only on the workers' word.
+      const seq = ++this.barrierSeq;
+      this.drainWaits.set(peer, { seq, pending: new Set(this.workers.keys()) });
+      peer.drainPending = true;
+      entry.table.drain(address, now);
+      this.broadcast({ type: 'barrier', seq });
+    } else if (action === 'drain') entry.table.drain(address, now);
     else if (action === 'eject') entry.table.eject(address, now);
     else entry.table.restore(address, now);
     const view = this.getService(service)?.peers.find((p) => p.address === address);
@@ -381,6 +407,15 @@ export class ControlPlane implements ControlApi {
   }
 
   /** Draining and terminating peers move on when no worker has a request on them any more. */
+  /** Every worker reported its in-flight count after the drain: the peer may settle as drained. */
+  private drainConfirmed(peer: Peer<PeerLatency>): void {
+    this.drainWaits.delete(peer);
+    peer.drainPending = false;
+    for (const entry of this.services.values()) {
+      if (entry.table.get(peer.address) === peer) entry.table.setInFlight(peer, peer.inFlight, Date.now());
+    }
+  }
+
   private applyInFlight(): void {
     const totals = new Map<string, number>();
     for (const stats of this.workerStats()) {

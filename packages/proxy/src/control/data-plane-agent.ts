@@ -52,6 +52,10 @@ export class DataPlaneAgent {
       case 'peer_state':
         this.proxy.syncPeer(message.service, message.peer);
         return;
+      case 'barrier':
+        // The counts after every earlier message took effect (a drain: what is left in flight).
+        this.send({ type: 'stats', stats: this.proxy.stats(this.worker), barrier: message.seq });
+        return;
     }
   }
 

@@ -20,12 +20,14 @@ export type ToWorker =
   | { type: 'services'; services: ServiceConfig[] }
   /** A service's peers (`ip:port`) and the states of those that are not plainly active. */
   | { type: 'peers'; service: string; addresses: string[]; states: PeerSync[] }
-  | { type: 'peer_state'; service: string; peer: PeerSync };
+  | { type: 'peer_state'; service: string; peer: PeerSync }
+  /** Answer with stats carrying this `barrier` once everything sent before it is applied. */
+  | { type: 'barrier'; seq: number };
 
 export type ToPrimary =
   /** This worker ejected a peer on its own evidence (and already stopped using it). */
   | { type: 'ejected'; service: string; address: string; reason: PeerStateReason; detail: string; at: number }
-  | { type: 'stats'; stats: WorkerStats }
+  | { type: 'stats'; stats: WorkerStats; barrier?: number }
   /** Something worth an event in the primary's log (a rescue), seen by this worker. */
   | { type: 'notice'; service: string; address: string; kind: 'requests_rescued'; detail: string; at: number };
 

@@ -1,0 +1,59 @@
+import type { ThroughputResult } from './throughput.js';
+import type { TargetId } from './target.js';
+import type { Workload } from './workloads.js';
+
+// Direct to one pod should beat every proxy by this much, or the pods (not the proxies) are
+// what the run measured.
+const CEILING_MARGIN = 1.3;
+// A single-threaded target this busy is the bottleneck of its run.
+const SATURATED_CORES = 0.9;
+// Rounds of one target further apart than this: the machine was not steady.
+const NOISY_SPREAD = 0.25;
+// Other programs using this much CPU during a run compete with the bench.
+const BUSY_OTHERS = 0.2;
+// The whole machine this busy: wrk, pods and proxy compete for cores and every figure is lower.
+const MACHINE_SATURATED = 0.95;
+
+/** Plain-sentence observations the report lists under "findings". */
+export function findings(results: readonly ThroughputResult[], workloads: readonly Workload[], cores: number): string[] {
+  const out: string[] = [];
+  for (const w of workloads) {
+    const rs = results.filter((r) => r.workload === w.id);
+    const get = (id: TargetId): ThroughputResult | undefined => rs.find((r) => r.target === id);
+    const direct = get('direct');
+    const proxies = rs.filter((r) => r.target !== 'direct');
+    if (direct !== undefined && proxies.length > 0) {
+      const fastest = proxies.reduce((a, b) => (b.rps > a.rps ? b : a));
+      const ratio = direct.rps / fastest.rps;
+      out.push(
+        ratio >= CEILING_MARGIN
+          ? `${w.id}: direct to one pod (${direct.rps.toFixed(0)} req/s) is ${ratio.toFixed(2)}× the fastest proxy (${fastest.target}): the pods are not the bottleneck.`
+          : `${w.id}: direct to one pod (${direct.rps.toFixed(0)} req/s) is only ${ratio.toFixed(2)}× the fastest proxy (${fastest.target}): the pods or the machine limit this workload, not only the proxies.`,
+      );
+    }
+    const pg1 = get('podgate-1w');
+    if (pg1 !== undefined) {
+      const versus = (['fastify', 'http-proxy', 'caddy'] as const)
+        .map((id) => get(id))
+        .filter((r): r is ThroughputResult => r !== undefined)
+        .map((r) => `${(pg1.rps / r.rps).toFixed(2)}× ${r.target}${pg1.rps >= 1.5 * r.rps ? ' (≥ 1.5×)' : ' (< 1.5×)'}`);
+      if (versus.length > 0) out.push(`${w.id}: podgate 1w is ${versus.join(', ')}.`);
+      const pg2 = get('podgate-2w');
+      if (pg2 !== undefined) out.push(`${w.id}: podgate 2w is ${(pg2.rps / pg1.rps).toFixed(2)}× podgate 1w.`);
+      const nginx = get('nginx');
+      if (nginx !== undefined) out.push(`${w.id}: nginx is ${(nginx.rps / pg1.rps).toFixed(2)}× podgate 1w${pg2 !== undefined ? ` and ${(nginx.rps / pg2.rps).toFixed(2)}× podgate 2w` : ''}.`);
+    }
+    for (const r of rs) {
+      if (r.errors > 0 || r.warmupErrors > 0) out.push(`${w.id}: ${r.target} had ${r.errors} errors in measured rounds and ${r.warmupErrors} in its warm-up.`);
+    }
+    const singleThreaded = rs.filter((r) => r.target !== 'caddy' && r.target !== 'podgate-2w' && r.target !== 'direct' && r.targetCores >= SATURATED_CORES);
+    if (singleThreaded.length > 0) out.push(`${w.id}: at a full core (single-threaded, so CPU-bound): ${singleThreaded.map((r) => `${r.target} ${r.targetCores.toFixed(2)}`).join(', ')}.`);
+    const noisy = rs.filter((r) => r.spread >= NOISY_SPREAD);
+    if (noisy.length > 0) out.push(`${w.id}: rounds differ by ≥ ${NOISY_SPREAD * 100} % for ${noisy.map((r) => `${r.target} (${(r.spread * 100).toFixed(0)} %)`).join(', ')}: a noisy machine; compare medians only.`);
+    const others = rs.filter((r) => r.otherCores >= BUSY_OTHERS || r.steal >= 0.05);
+    if (others.length > 0) out.push(`${w.id}: other programs or the hypervisor took CPU during ${others.map((r) => `${r.target} (other ${r.otherCores.toFixed(2)} cores, steal ${(r.steal * 100).toFixed(0)} %)`).join(', ')}.`);
+    const busy = rs.filter((r) => r.machineBusy >= MACHINE_SATURATED);
+    if (busy.length > 0) out.push(`${w.id}: all ${cores} cores busy during ${busy.map((r) => r.target).join(', ')}: wrk, the pods and the target share them, so those figures are machine-bound.`);
+  }
+  return out;
+}
