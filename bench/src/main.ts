@@ -71,7 +71,8 @@ async function main(): Promise<number> {
     const pods = await startPods(children, dir);
     log(`4 pods up on ${POD_HOSTS.join(', ')}; lab DNS on ${dns.nameserver}; scratch directory ${dir}`);
     if (options.profile) {
-      const r = await runProfile(ctx, RESULTS_DIR, stamp, options.profileS, log);
+      // --workload picks what to profile under (the first one named); GET by default.
+      const r = await runProfile(ctx, RESULTS_DIR, stamp, options.profileS, log, options.workloads[0]?.id);
       process.stdout.write(`\n${r.markdown}\nprofile: ${r.profileFile}\nsummary: ${r.summaryFile}\n`);
     } else {
       await runBench(options, ctx, pods.map((p) => p.pgid), stamp);

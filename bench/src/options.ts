@@ -29,7 +29,7 @@ export const USAGE = `usage: pnpm bench [options]   (or: node bench/dist/main.js
   --skip=a,b           skip extras: ${EXTRAS.join(', ')}
   --duration=S         seconds per measured round (default 5, quick 2)
   --rounds=N           interleaved rounds per workload (default 3, quick 2)
-  --profile            only: CPU-profile podgate 1 worker under the GET load (node --cpu-prof)
+  --profile            only: CPU-profile podgate 1 worker under the GET load, or the first --workload (node --cpu-prof)
   --help               this text`;
 
 export class UsageError extends Error {

@@ -22,7 +22,7 @@ export interface ProfileResult {
  * podgate with 1 worker (the data plane in the primary, where --cpu-prof applies) under the GET
  * load for durationS; the profile is written when podgate exits on SIGTERM.
  */
-export async function runProfile(ctx: StartContext & { children: Children }, resultsDir: string, stamp: string, durationS: number, log: (line: string) => void): Promise<ProfileResult> {
+export async function runProfile(ctx: StartContext & { children: Children }, resultsDir: string, stamp: string, durationS: number, log: (line: string) => void, workload = 'get'): Promise<ProfileResult> {
   const profDir = join(ctx.dir, 'cpu-prof');
   const target = await startPodgate(ctx, {
     name: 'podgate-profile',
@@ -31,8 +31,8 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
     adminPort: ADMIN_PORTS.podgateProfile,
     nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir],
   });
-  const get = WORKLOADS.find((w) => w.id === 'get');
-  if (get === undefined || target.child === null) throw new Error('no GET workload');
+  const get = WORKLOADS.find((w) => w.id === workload);
+  if (get === undefined || target.child === null) throw new Error(`no workload ${workload}`);
   const child = target.child;
   const script = writeWrkScript(ctx.dir, get);
   const args = wrkArgs(target.url, get, durationS, script);
@@ -66,7 +66,7 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
   const written = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
   if (written.length === 0) throw new Error(`podgate wrote no .cpuprofile in ${profDir}`);
   // workers: 1 is one process, so one profile.
-  const profileFile = join(resultsDir, `${stamp}-podgate-1w-get.cpuprofile`);
+  const profileFile = join(resultsDir, `${stamp}-podgate-1w-${workload}.cpuprofile`);
   // Copied, not renamed: the temp directory may be on another file system.
   copyFileSync(join(profDir, written[0] ?? ''), profileFile);
   const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
@@ -77,7 +77,7 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
   const summary = summariseProfile(profile, 15, window);
   const title = `podgate 1 worker under GET (wrk -t1 -c64, ${durationS} s, ${r.rps.toFixed(0)} req/s under the profiler; samples of the wrk run only)`;
   const markdown = `${formatProfileMarkdown(summary, title)}\n${scheduling}\n\nwrk command: \`wrk ${args.join(' ')}\`\n`;
-  const summaryFile = join(resultsDir, `${stamp}-podgate-1w-get-profile.md`);
+  const summaryFile = join(resultsDir, `${stamp}-podgate-1w-${workload}-profile.md`);
   writeFileSync(summaryFile, markdown);
   return { profileFile, summaryFile, wrkCommand: `wrk ${args.join(' ')}`, rps: r.rps, markdown };
 }

@@ -42,7 +42,7 @@ describe('applyFeedMessage', () => {
   it('applies changes to the list and the service entries, and forgets removed services', () => {
     const client = new QueryClient();
     applyFeedMessage(client, snapshot([service('web'), service('api')]));
-    applyFeedMessage(client, changes([service('web', { requests: 10, peers: [peer('10.0.0.1:80', { state: 'ejected' })] })], ['api']));
+    applyFeedMessage(client, changes([service('web', { requests: 10, peers: [peer('127.10.0.1:80', { state: 'ejected' })] })], ['api']));
     const list = client.getQueryData<ServiceView[]>(servicesKey);
     expect(list?.map((s) => [s.name, s.requests])).toEqual([['web', 10]]);
     expect(client.getQueryData<ServiceView>(serviceKey('web'))?.peers[0]?.state).toBe('ejected');

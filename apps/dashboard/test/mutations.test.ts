@@ -26,7 +26,7 @@ const conflict = (message: string) => new ApiRequestError(409, { error: 'PODGATE
 
 function seeded(): QueryClient {
   const client = new QueryClient();
-  applyFeedMessage(client, { type: 'snapshot', at: 0, events: [], services: [service('web', { peers: [peer('10.0.0.1:80'), peer('10.0.0.2:80')] })] });
+  applyFeedMessage(client, { type: 'snapshot', at: 0, events: [], services: [service('web', { peers: [peer('127.10.0.1:80'), peer('127.10.0.2:80')] })] });
   return client;
 }
 
@@ -40,24 +40,24 @@ describe('peer action mutation', () => {
     const client = seeded();
     const answer = deferred<PeerView>();
     const observer = new MutationObserver(client, peerActionOptions(client, fakeApi({ peerAction: () => answer.promise })));
-    const done = observer.mutate({ service: 'web', address: '10.0.0.1:80', action: 'drain' });
+    const done = observer.mutate({ service: 'web', address: '127.10.0.1:80', action: 'drain' });
     await new Promise((r) => setTimeout(r, 0));
-    expect(stateOf(client, '10.0.0.1:80')).toEqual({ list: 'draining', detail: 'draining' });
-    answer.resolve(peer('10.0.0.1:80', { state: 'drained', hold: 'drain', reason: 'operator_drain' }));
+    expect(stateOf(client, '127.10.0.1:80')).toEqual({ list: 'draining', detail: 'draining' });
+    answer.resolve(peer('127.10.0.1:80', { state: 'drained', hold: 'drain', reason: 'operator_drain' }));
     await done;
-    expect(stateOf(client, '10.0.0.1:80')).toEqual({ list: 'drained', detail: 'drained' });
-    expect(stateOf(client, '10.0.0.2:80')).toEqual({ list: 'active', detail: 'active' });
+    expect(stateOf(client, '127.10.0.1:80')).toEqual({ list: 'drained', detail: 'drained' });
+    expect(stateOf(client, '127.10.0.2:80')).toEqual({ list: 'active', detail: 'active' });
   });
 
   it('rolls back and keeps the error when the server refuses', async () => {
     const client = seeded();
     const observer = new MutationObserver(
       client,
-      peerActionOptions(client, fakeApi({ peerAction: () => Promise.reject(new ApiRequestError(404, { error: 'PODGATE_NOT_FOUND', message: 'service web has no peer 10.0.0.1:80' })) })),
+      peerActionOptions(client, fakeApi({ peerAction: () => Promise.reject(new ApiRequestError(404, { error: 'PODGATE_NOT_FOUND', message: 'service web has no peer 127.10.0.1:80' })) })),
     );
-    await expect(observer.mutate({ service: 'web', address: '10.0.0.1:80', action: 'eject' })).rejects.toThrow('service web has no peer 10.0.0.1:80');
-    expect(stateOf(client, '10.0.0.1:80')).toEqual({ list: 'active', detail: 'active' });
-    expect(observer.getCurrentResult().error?.message).toBe('service web has no peer 10.0.0.1:80');
+    await expect(observer.mutate({ service: 'web', address: '127.10.0.1:80', action: 'eject' })).rejects.toThrow('service web has no peer 127.10.0.1:80');
+    expect(stateOf(client, '127.10.0.1:80')).toEqual({ list: 'active', detail: 'active' });
+    expect(observer.getCurrentResult().error?.message).toBe('service web has no peer 127.10.0.1:80');
   });
 });
 
@@ -71,7 +71,7 @@ describe('add service mutation', () => {
     const done = observer.mutate(input);
     await new Promise((r) => setTimeout(r, 0));
     expect(client.getQueryData<ServiceView[]>(servicesKey)?.map((s) => s.name)).toEqual(['api', 'web']);
-    answer.resolve(service('api', { source: 'api', peers: [peer('10.0.1.1:80')] }));
+    answer.resolve(service('api', { source: 'api', peers: [peer('127.10.1.1:80')] }));
     await done;
     expect(client.getQueryData<ServiceView[]>(servicesKey)?.find((s) => s.name === 'api')?.peers).toHaveLength(1);
     expect(client.getQueryData<ServiceView>(serviceKey('api'))?.source).toBe('api');

@@ -12,7 +12,7 @@ import {
 import { peer, service } from './fixtures.js';
 
 describe('peer actions, optimistically', () => {
-  const active = peer('10.0.0.1:80', { inFlight: 3, since: 100 });
+  const active = peer('127.10.0.1:80', { inFlight: 3, since: 100 });
 
   it('shows drain as draining held by the operator, eject as ejected with no automatic return, restore as active', () => {
     expect(optimisticPeer(active, 'drain', 500)).toMatchObject({ state: 'draining', hold: 'drain', reason: 'operator_drain', since: 500 });
@@ -34,11 +34,11 @@ describe('peer actions, optimistically', () => {
   });
 
   it('replaces one peer of a service and leaves the service alone for an unknown address', () => {
-    const s = service('web', { peers: [active, peer('10.0.0.2:80')] });
-    const next = withPeer(s, '10.0.0.1:80', (p) => optimisticPeer(p, 'drain', 1));
+    const s = service('web', { peers: [active, peer('127.10.0.2:80')] });
+    const next = withPeer(s, '127.10.0.1:80', (p) => optimisticPeer(p, 'drain', 1));
     expect(next.peers[0]?.state).toBe('draining');
     expect(next.peers[1]).toBe(s.peers[1]);
-    expect(withPeer(s, '10.9.9.9:80', (p) => p)).toBe(s);
+    expect(withPeer(s, '127.9.9.9:80', (p) => p)).toBe(s);
   });
 });
 
@@ -70,7 +70,7 @@ describe('adding and removing services, optimistically', () => {
 
   it('keeps the real service if the feed delivered it before the error', () => {
     const placeholder = placeholderService(input);
-    const real = service('bravo', { peers: [peer('10.0.0.1:80')] });
+    const real = service('bravo', { peers: [peer('127.10.0.1:80')] });
     expect(rollbackAddService([real], placeholder)).toEqual([real]);
   });
 

@@ -9,15 +9,15 @@ describe('servicePoint', () => {
       requests: 100,
       retries: 2,
       responses: { '200': 90, '302': 5, '502': 5 },
-      peers: [peer('10.0.0.1:80', { errors: { connect_refused: 1 } }), peer('10.0.0.2:80')],
+      peers: [peer('127.10.0.1:80', { errors: { connect_refused: 1 } }), peer('127.10.0.2:80')],
     });
     const after = service('web', {
       requests: 300,
       retries: 12,
       responses: { '200': 270, '302': 15, '502': 10, '429': 5 },
       peers: [
-        peer('10.0.0.1:80', { errors: { connect_refused: 4 }, latencyMs: { p50: 3, p99: 40 } }),
-        peer('10.0.0.2:80', { latencyMs: { p50: 2, p99: 85 } }),
+        peer('127.10.0.1:80', { errors: { connect_refused: 4 }, latencyMs: { p50: 3, p99: 40 } }),
+        peer('127.10.0.2:80', { latencyMs: { p50: 2, p99: 85 } }),
       ],
     });
     const point = servicePoint(before, after, 2000, 5000);
@@ -31,8 +31,8 @@ describe('servicePoint', () => {
   });
 
   it('never reports a negative rate when a worker restarted and the summed counters went down', () => {
-    const before = service('web', { requests: 1000, retries: 50, responses: { '200': 990, '503': 10 }, peers: [peer('10.0.0.1:80', { errors: { status_5xx: 9 } })] });
-    const after = service('web', { requests: 400, retries: 10, responses: { '200': 395, '503': 5 }, peers: [peer('10.0.0.1:80', { errors: { status_5xx: 2 } })] });
+    const before = service('web', { requests: 1000, retries: 50, responses: { '200': 990, '503': 10 }, peers: [peer('127.10.0.1:80', { errors: { status_5xx: 9 } })] });
+    const after = service('web', { requests: 400, retries: 10, responses: { '200': 395, '503': 5 }, peers: [peer('127.10.0.1:80', { errors: { status_5xx: 2 } })] });
     const point = servicePoint(before, after, 1000, 2000);
     expect(point.requestsPerSec).toBe(0);
     expect(point.retriesPerSec).toBe(0);

@@ -106,6 +106,6 @@ describe('runLoad', () => {
   });
 
   it('refuses to send load off loopback', async () => {
-    await expect(runLoad({ url: 'http://10.0.0.1/', durationMs: 100 })).rejects.toMatchObject({ code: 'LAB_INVALID_OPTION' });
+    await expect(runLoad({ url: 'http://192.0.2.1/', durationMs: 100 })).rejects.toMatchObject({ code: 'LAB_INVALID_OPTION' });
   });
 });

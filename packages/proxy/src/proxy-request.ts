@@ -172,12 +172,17 @@ export class ProxyRequest {
     // This try wins: every other one in flight is dropped.
     for (const other of this.live) if (other !== attempt) other.abandon();
     this.live = [attempt];
-    const headers: string[] = [];
     const raw: string[] = new Array(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i++) raw[i] = (rawHeaders[i] as Buffer).toString('latin1');
     let connection: string | undefined;
-    for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'connection') connection = raw[i + 1];
-    forwardableHeaders(raw, connection, null, headers);
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = (rawHeaders[i] as Buffer).toString('latin1');
+      const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
+      raw[i] = name;
+      raw[i + 1] = value;
+      // 10 = 'connection'.length: most names are not, and need no lower-casing to tell.
+      if (name.length === 10 && name.toLowerCase() === 'connection') connection = value;
+    }
+    const headers = forwardableHeaders(raw, connection, null);
     this.committed = true;
     this.status = status;
     try {

@@ -44,7 +44,7 @@ function app(options: Partial<Parameters<typeof buildAdminApp>[0]> = {}): Fastif
 }
 
 describe('startAdminServer', () => {
-  it.each(['0.0.0.0', '::', '10.0.0.7', '192.168.1.2', 'admin.example.com'])('refuses to listen on %s without a token', async (host) => {
+  it.each(['0.0.0.0', '::', '192.0.2.7', '198.51.100.2', 'admin.example.com'])('refuses to listen on %s without a token', async (host) => {
     await expect(startAdminServer({ control, auth: noTokens, host, port: 0 })).rejects.toMatchObject({
       code: 'PODGATE_ADMIN_INSECURE',
       message: expect.stringContaining(host),
@@ -80,7 +80,7 @@ describe('isLoopbackHost', () => {
     ['0.0.0.0', false],
     ['::', false],
     ['128.0.0.1', false],
-    ['::ffff:10.0.0.1', false],
+    ['::ffff:192.0.2.1', false],
     ['localhost.example.com', false],
   ])('%s → %s', (host, loopback) => {
     expect(isLoopbackHost(host)).toBe(loopback);

@@ -146,7 +146,7 @@ async function scrape(metrics: PodgateMetrics): Promise<Sample[]> {
 describe('metrics', () => {
   it('sums the counters of two workers', async () => {
     const control = new FixedControl();
-    control.services = [serviceView('web', [peerView('10.0.0.1:8080')])];
+    control.services = [serviceView('web', [peerView('127.10.0.1:8080')])];
     control.workers = [
       {
         worker: 1,
@@ -157,7 +157,7 @@ describe('metrics', () => {
             retries: 3,
             budgetExhausted: 1,
             responses: { '200': 10, '502': 1 },
-            peers: [peerStats('10.0.0.1:8080', { requests: 14, inFlight: 2, failures: { connect_refused: 1 } })],
+            peers: [peerStats('127.10.0.1:8080', { requests: 14, inFlight: 2, failures: { connect_refused: 1 } })],
           }),
         ],
       },
@@ -170,7 +170,7 @@ describe('metrics', () => {
             retries: 4,
             budgetExhausted: 2,
             responses: { '200': 5, '503': 2 },
-            peers: [peerStats('10.0.0.1:8080', { requests: 6, inFlight: 1, failures: { connect_refused: 2, status_5xx: 1 } })],
+            peers: [peerStats('127.10.0.1:8080', { requests: 6, inFlight: 1, failures: { connect_refused: 2, status_5xx: 1 } })],
           }),
         ],
       },
@@ -183,7 +183,7 @@ describe('metrics', () => {
     expect(value(samples, 'podgate_retries_total', { service: 'web' })).toBe(7);
     expect(value(samples, 'podgate_retry_budget_exhausted_total', { service: 'web' })).toBe(3);
     expect(value(samples, 'podgate_in_flight_requests', { service: 'web' })).toBe(3);
-    const peer = { service: 'web', peer: '10.0.0.1:8080' };
+    const peer = { service: 'web', peer: '127.10.0.1:8080' };
     expect(value(samples, 'podgate_upstream_tries_total', { ...peer, outcome: 'connect_refused' })).toBe(3);
     expect(value(samples, 'podgate_upstream_tries_total', { ...peer, outcome: 'status_5xx' })).toBe(1);
     // 20 tries, 3 in flight, 4 failed.
@@ -216,18 +216,18 @@ describe('metrics', () => {
     const stats = (...addresses: string[]): WorkerStats[] => [
       { worker: 1, at: 0, services: [serviceStats('web', { peers: addresses.map((a) => peerStats(a, { requests: 5, failures: { header_timeout: 1 } })) })] },
     ];
-    control.services = [serviceView('web', [peerView('10.0.0.1:8080'), peerView('10.0.0.2:8080', 'terminating')])];
-    control.workers = stats('10.0.0.1:8080', '10.0.0.2:8080');
+    control.services = [serviceView('web', [peerView('127.10.0.1:8080'), peerView('127.10.0.2:8080', 'terminating')])];
+    control.workers = stats('127.10.0.1:8080', '127.10.0.2:8080');
     const metrics = new PodgateMetrics(control);
     const before = await scrape(metrics);
-    expect(find(before, 'podgate_upstream_tries_total', { peer: '10.0.0.2:8080' })).toHaveLength(2);
+    expect(find(before, 'podgate_upstream_tries_total', { peer: '127.10.0.2:8080' })).toHaveLength(2);
     expect(value(before, 'podgate_peers', { service: 'web', state: 'terminating' })).toBe(1);
 
-    control.services = [serviceView('web', [peerView('10.0.0.1:8080')])];
-    control.workers = stats('10.0.0.1:8080');
+    control.services = [serviceView('web', [peerView('127.10.0.1:8080')])];
+    control.workers = stats('127.10.0.1:8080');
     const after = await scrape(metrics);
-    expect(find(after, 'podgate_upstream_tries_total', { peer: '10.0.0.2:8080' })).toEqual([]);
-    expect(find(after, 'podgate_upstream_tries_total', { peer: '10.0.0.1:8080' })).toHaveLength(2);
+    expect(find(after, 'podgate_upstream_tries_total', { peer: '127.10.0.2:8080' })).toEqual([]);
+    expect(find(after, 'podgate_upstream_tries_total', { peer: '127.10.0.1:8080' })).toHaveLength(2);
     expect(value(after, 'podgate_peers', { service: 'web', state: 'terminating' })).toBe(0);
     metrics.close();
   });
@@ -235,9 +235,9 @@ describe('metrics', () => {
   it('keeps a peer that left DNS while a worker still reports it', async () => {
     const control = new FixedControl();
     control.services = [serviceView('web', [])];
-    control.workers = [{ worker: 1, at: 0, services: [serviceStats('web', { peers: [peerStats('10.0.0.9:8080', { requests: 4 })] })] }];
+    control.workers = [{ worker: 1, at: 0, services: [serviceStats('web', { peers: [peerStats('127.10.0.9:8080', { requests: 4 })] })] }];
     const metrics = new PodgateMetrics(control);
-    expect(value(await scrape(metrics), 'podgate_upstream_tries_total', { peer: '10.0.0.9:8080', outcome: 'ok' })).toBe(4);
+    expect(value(await scrape(metrics), 'podgate_upstream_tries_total', { peer: '127.10.0.9:8080', outcome: 'ok' })).toBe(4);
     metrics.close();
   });
 
@@ -245,10 +245,10 @@ describe('metrics', () => {
     const control = new FixedControl();
     control.services = [serviceView('web', [])];
     const metrics = new PodgateMetrics(control);
-    control.emit({ type: 'peer_ejected', service: 'web', address: '10.0.0.1:8080', reason: 'connect_refused' });
-    control.emit({ type: 'peer_ejected', service: 'web', address: '10.0.0.2:8080', reason: 'connect_refused' });
-    control.emit({ type: 'peer_ejected', service: 'web', address: '10.0.0.1:8080', reason: 'consecutive_5xx' });
-    control.emit({ type: 'peer_returned', service: 'web', address: '10.0.0.1:8080', reason: 'ejection_expired' });
+    control.emit({ type: 'peer_ejected', service: 'web', address: '127.10.0.1:8080', reason: 'connect_refused' });
+    control.emit({ type: 'peer_ejected', service: 'web', address: '127.10.0.2:8080', reason: 'connect_refused' });
+    control.emit({ type: 'peer_ejected', service: 'web', address: '127.10.0.1:8080', reason: 'consecutive_5xx' });
+    control.emit({ type: 'peer_returned', service: 'web', address: '127.10.0.1:8080', reason: 'ejection_expired' });
     const samples = await scrape(metrics);
     expect(value(samples, 'podgate_ejections_total', { service: 'web', reason: 'connect_refused' })).toBe(2);
     expect(value(samples, 'podgate_ejections_total', { service: 'web', reason: 'consecutive_5xx' })).toBe(1);
@@ -261,7 +261,7 @@ describe('metrics', () => {
   it('forgets the ejections of a removed service', async () => {
     const control = new FixedControl();
     const metrics = new PodgateMetrics(control);
-    control.emit({ type: 'peer_ejected', service: 'old', address: '10.0.0.1:8080', reason: 'operator_eject' });
+    control.emit({ type: 'peer_ejected', service: 'old', address: '127.10.0.1:8080', reason: 'operator_eject' });
     expect(value(await scrape(metrics), 'podgate_ejections_total', { service: 'old', reason: 'operator_eject' })).toBe(1);
     for (const listener of control.listeners) listener({ kind: 'service_removed', name: 'old' });
     expect(find(await scrape(metrics), 'podgate_ejections_total', { service: 'old' })).toEqual([]);
@@ -270,7 +270,7 @@ describe('metrics', () => {
 
   it('counts peers by state, with 0 for every state no peer is in', async () => {
     const control = new FixedControl();
-    control.services = [serviceView('web', [peerView('10.0.0.1:8080'), peerView('10.0.0.2:8080'), peerView('10.0.0.3:8080', 'draining')])];
+    control.services = [serviceView('web', [peerView('127.10.0.1:8080'), peerView('127.10.0.2:8080'), peerView('127.10.0.3:8080', 'draining')])];
     const metrics = new PodgateMetrics(control);
     const samples = await scrape(metrics);
     const byState = Object.fromEntries(find(samples, 'podgate_peers', { service: 'web' }).map((s) => [s.labels.state, s.value]));
@@ -297,12 +297,12 @@ describe('metrics', () => {
   it('does not lower the ok tries while a failed try is still in flight', async () => {
     // A 5xx is counted as a failure at its header; the try is released after its body.
     const control = new FixedControl();
-    control.services = [serviceView('web', [peerView('10.0.0.1:8080')])];
+    control.services = [serviceView('web', [peerView('127.10.0.1:8080')])];
     const at = (requests: number, inFlight: number, failed: number): WorkerStats[] => [
-      { worker: 1, at: 0, services: [serviceStats('web', { peers: [peerStats('10.0.0.1:8080', { requests, inFlight, failures: failed > 0 ? { status_5xx: failed } : {} })] })] },
+      { worker: 1, at: 0, services: [serviceStats('web', { peers: [peerStats('127.10.0.1:8080', { requests, inFlight, failures: failed > 0 ? { status_5xx: failed } : {} })] })] },
     ];
     const metrics = new PodgateMetrics(control);
-    const ok = async () => value(await scrape(metrics), 'podgate_upstream_tries_total', { peer: '10.0.0.1:8080', outcome: 'ok' });
+    const ok = async () => value(await scrape(metrics), 'podgate_upstream_tries_total', { peer: '127.10.0.1:8080', outcome: 'ok' });
     control.workers = at(10, 0, 0);
     expect(await ok()).toBe(10);
     control.workers = at(11, 1, 1);
