@@ -163,7 +163,6 @@ export class ServiceRuntime {
   /** When any peer of this service last sent a response header. */
   lastAnswerAt = 0;
 
-
   /**
    * A try is late or stalled: its peer gets no new requests until a probe says it is alive. A
    * probe that passed after the try was sent already answered for it (the pod is slow, not gone).

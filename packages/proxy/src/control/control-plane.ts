@@ -111,8 +111,8 @@ export class ControlPlane implements ControlApi {
       }
       // Traffic moves no peer state: tell the feed, so the dashboard's rates follow the counters.
       for (const s of message.stats.services) {
-        const prev = before?.services.find((p) => p.name === s.name);
         if (!this.services.has(s.name)) continue;
+        const prev = before?.services.find((p) => p.name === s.name);
         if (prev === undefined || prev.requests !== s.requests || prev.retries !== s.retries) this.notify({ kind: 'service', name: s.name });
       }
       return;
@@ -203,15 +203,16 @@ export class ControlPlane implements ControlApi {
     const peer = entry.table.get(address) as Peer<PeerLatency>;
     this.drainWaits.delete(peer);
     peer.drainPending = false;
-    if (action === 'drain' && this.workers.size > 0) {
+    if (action === 'drain') {
       // The in-flight counts here are up to half a second old: drained only on the workers' word.
       const seq = ++this.barrierSeq;
-      this.drainWaits.set(peer, { seq, pending: new Set(this.workers.keys()) });
-      peer.drainPending = true;
+      if (this.workers.size > 0) {
+        this.drainWaits.set(peer, { seq, pending: new Set(this.workers.keys()) });
+        peer.drainPending = true;
+      }
       entry.table.drain(address, now);
       this.broadcast({ type: 'barrier', seq });
-    } else if (action === 'drain') entry.table.drain(address, now);
-    else if (action === 'eject') entry.table.eject(address, now);
+    } else if (action === 'eject') entry.table.eject(address, now);
     else entry.table.restore(address, now);
     const view = this.getService(service)?.peers.find((p) => p.address === address);
     return view as PeerView;
@@ -406,7 +407,6 @@ export class ControlPlane implements ControlApi {
     for (const entry of this.services.values()) if (entry.table.nextReturnAt <= now) entry.table.expireEjections(now);
   }
 
-  /** Draining and terminating peers move on when no worker has a request on them any more. */
   /** Every worker reported its in-flight count after the drain: the peer may settle as drained. */
   private drainConfirmed(peer: Peer<PeerLatency>): void {
     this.drainWaits.delete(peer);
@@ -416,6 +416,7 @@ export class ControlPlane implements ControlApi {
     }
   }
 
+  /** Draining and terminating peers move on when no worker has a request on them any more. */
   private applyInFlight(): void {
     const totals = new Map<string, number>();
     for (const stats of this.workerStats()) {
