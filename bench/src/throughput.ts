@@ -10,14 +10,14 @@ export interface ThroughputPlan {
   rounds: number;
 }
 
-export interface RoundResult extends WrkResult {
-  /** CPU used by the target's processes (the pod itself for direct), in cores: 1.0 = one core busy. */
+/** Where the CPU went during a round (or the median over rounds), in cores: 1.0 = one core busy. */
+export interface CpuShares {
+  /** The target's processes (the pod itself for direct). */
   targetCores: number;
-  /** CPU used by all four pods, in cores. */
+  /** All four pods. */
   podCores: number;
-  /** CPU used by wrk, in cores. */
   wrkCores: number;
-  /** CPU used by everything else on the machine (the bench itself, other programs), in cores. */
+  /** Everything else on the machine (the bench itself, other programs). */
   otherCores: number;
   /** Share of the whole machine that was busy (wrk, target, pods, everything), 0-1. */
   machineBusy: number;
@@ -25,7 +25,9 @@ export interface RoundResult extends WrkResult {
   steal: number;
 }
 
-export interface ThroughputResult {
+export interface RoundResult extends WrkResult, CpuShares {}
+
+export interface ThroughputResult extends CpuShares {
   target: TargetId;
   workload: Workload['id'];
   /** The exact wrk command line of each measured round (the URL differs by target only). */
@@ -36,12 +38,6 @@ export interface ThroughputResult {
   rps: number;
   p50Ms: number;
   p99Ms: number;
-  targetCores: number;
-  podCores: number;
-  wrkCores: number;
-  otherCores: number;
-  machineBusy: number;
-  steal: number;
   /** (max - min) / median of the rounds' req/s: how steady the machine was. */
   spread: number;
   /** Summed over the measured rounds: non-2xx answers (wrk counts ≥ 400) and socket errors. */

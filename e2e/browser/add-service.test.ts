@@ -1,13 +1,13 @@
 import type { Browser, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { screenshotOnFailure } from './harness/artifacts.js';
-import { launchChromium, openTab, type DashboardTab } from './harness/chromium.js';
+import { launchChromium } from './harness/chromium.js';
+import { DashboardTabs } from './harness/tabs.js';
 import { DashboardPage } from './harness/dashboard-page.js';
 import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
 
 let lab: LabPodgate;
 let browser: Browser;
-let tab: DashboardTab;
+const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
 let dash: DashboardPage;
 
 beforeAll(async () => {
@@ -21,16 +21,10 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  tab = await openTab(browser);
-  dash = new DashboardPage(tab.page, lab.adminUrl);
-  await dash.signIn(OPERATOR_TOKEN);
+  dash = await tabs.signedIn(OPERATOR_TOKEN);
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshotOnFailure(tab.page, ctx.task.name);
-  await tab.context.close();
-  expect(tab.errors, 'uncaught exceptions in the page').toEqual([]);
-});
+afterEach((ctx) => tabs.finish(ctx));
 
 async function fillServiceForm(fields: { name: string; dnsName: string; port: string; pathPrefix: string; host?: string }): Promise<void> {
   const page = dash.page;

@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot, screenshotOnFailure } from './harness/artifacts.js';
-import { launchChromium, openTab, type DashboardTab } from './harness/chromium.js';
+import { screenshot } from './harness/artifacts.js';
+import { launchChromium } from './harness/chromium.js';
+import { DashboardTabs } from './harness/tabs.js';
 import { DashboardPage } from './harness/dashboard-page.js';
 import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
 
@@ -12,7 +13,7 @@ const PODS = 10;
 const names = Array.from({ length: SERVICES }, (_, i) => `s${i + 1}`);
 let lab: LabPodgate;
 let browser: Browser;
-let tab: DashboardTab | undefined;
+const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
 
 beforeAll(async () => {
   lab = await startLabPodgate({ clusters: [{ name: 'fleet', subnet: 225, port: 18463, replicas: PODS }] });
@@ -29,18 +30,10 @@ afterAll(async () => {
   await lab?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshotOnFailure(tab?.page, ctx.task.name);
-  await tab?.context.close();
-  const errors = tab?.errors ?? [];
-  tab = undefined;
-  expect(errors, 'uncaught exceptions in the page').toEqual([]);
-});
+afterEach((ctx) => tabs.finish(ctx));
 
 async function overviewAt(viewport: { width: number; height: number }): Promise<DashboardPage> {
-  tab = await openTab(browser, viewport);
-  const dash = new DashboardPage(tab.page, lab.adminUrl);
-  await dash.signIn(OPERATOR_TOKEN);
+  const dash = await tabs.signedIn(OPERATOR_TOKEN, viewport);
   await dash.nav('Overview').click();
   await dash.servicesTable.waitFor();
   return dash;
@@ -48,8 +41,7 @@ async function overviewAt(viewport: { width: number; height: number }): Promise<
 
 describe('50 services and 500 pods', () => {
   it('renders every service on the overview within 3 s and opens one in under 1 s', async () => {
-    tab = await openTab(browser);
-    const dash = new DashboardPage(tab.page, lab.adminUrl);
+    const dash = await tabs.page();
     const started = Date.now();
     await dash.signIn(OPERATOR_TOKEN);
     await dash.nav('Overview').click();

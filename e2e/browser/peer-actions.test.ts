@@ -2,15 +2,15 @@ import type { LabPod } from '@podgate/lab';
 import type { Browser } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { screenshotOnFailure } from './harness/artifacts.js';
-import { launchChromium, openTab, type DashboardTab } from './harness/chromium.js';
+import { launchChromium } from './harness/chromium.js';
+import { DashboardTabs } from './harness/tabs.js';
 import { DashboardPage, eventually } from './harness/dashboard-page.js';
 import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, VIEWER_TOKEN, type LabPodgate } from './harness/lab-podgate.js';
 
 const SERVICE = 'ocr';
 let lab: LabPodgate;
 let browser: Browser;
-let tab: DashboardTab | undefined;
+const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
 
 beforeAll(async () => {
   lab = await startLabPodgate({
@@ -32,18 +32,10 @@ beforeEach(async () => {
   await lab.waitForPeers(SERVICE, 3);
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshotOnFailure(tab?.page, ctx.task.name);
-  await tab?.context.close();
-  const errors = tab?.errors ?? [];
-  tab = undefined;
-  expect(errors, 'uncaught exceptions in the page').toEqual([]);
-});
+afterEach((ctx) => tabs.finish(ctx));
 
 async function serviceAs(token: string): Promise<DashboardPage> {
-  tab = await openTab(browser);
-  const dash = new DashboardPage(tab.page, lab.adminUrl);
-  await dash.signIn(token);
+  const dash = await tabs.signedIn(token);
   await dash.openService(SERVICE);
   for (const pod of lab.cluster(SERVICE).pods) await dash.waitForText(dash.podState(pod.address), 'active');
   return dash;

@@ -3,15 +3,16 @@ import type { EventView } from '@podgate/protocol';
 import type { Browser } from 'playwright-core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot, screenshotOnFailure } from './harness/artifacts.js';
-import { launchChromium, openTab, type DashboardTab } from './harness/chromium.js';
-import { DashboardPage, eventually, type PodRowView } from './harness/dashboard-page.js';
+import { screenshot } from './harness/artifacts.js';
+import { launchChromium } from './harness/chromium.js';
+import { DashboardTabs } from './harness/tabs.js';
+import { eventually, type PodRowView } from './harness/dashboard-page.js';
 import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
 
 const SERVICE = 'image-lobby';
 let lab: LabPodgate;
 let browser: Browser;
-const tabs: DashboardTab[] = [];
+const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
 const events: EventView[] = [];
 
 beforeAll(async () => {
@@ -40,24 +41,13 @@ afterAll(async () => {
   await lab?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') for (const tab of tabs) await screenshotOnFailure(tab.page, `${ctx.task.name} ${tabs.indexOf(tab)}`);
-  for (const tab of tabs) expect(tab.errors, 'uncaught exceptions in the page').toEqual([]);
-});
-
-async function signedInTab(): Promise<DashboardPage> {
-  const tab = await openTab(browser);
-  tabs.push(tab);
-  const dash = new DashboardPage(tab.page, lab.adminUrl);
-  await dash.signIn(OPERATOR_TOKEN);
-  return dash;
-}
+afterEach((ctx) => tabs.finish(ctx));
 
 describe('a rolling update, watched in the browser', () => {
   it('shows the old pods leaving, the new ones arriving and an ejection with its reason', async () => {
-    const overview = await signedInTab();
+    const overview = await tabs.signedIn(OPERATOR_TOKEN);
     await overview.serviceRow(SERVICE).waitFor();
-    const detail = await signedInTab();
+    const detail = await tabs.signedIn(OPERATOR_TOKEN);
     await detail.openService(SERVICE);
     const cluster = lab.cluster(SERVICE);
     const old = cluster.pods.map((p) => p.address);
