@@ -73,15 +73,17 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
   try {
     const peers = (): number => podgate.control.getService('image-lobby')?.peers.length ?? 0;
     for (let i = 0; i < 100 && peers() < 4; i++) await sleep(50);
-    const stop = new AbortController();
-    const load = runLoad({
+    const shape = {
       url: `http://127.0.0.1:${podgate.port}/recognize`,
       ...(s.ratePerSecond === undefined ? { concurrency: s.concurrency ?? 32 } : { ratePerSecond: s.ratePerSecond }),
       bodyBytes: 64 * 1024,
-      durationMs: 120_000,
       timeoutMs: 60_000,
-      stop: stop.signal,
-    });
+    };
+    // Warm-up, not measured: fresh worker processes run at half speed for their first second
+    // (cold code), which is not what a rollout does to clients.
+    await runLoad({ ...shape, durationMs: 1000 });
+    const stop = new AbortController();
+    const load = runLoad({ ...shape, durationMs: 120_000, stop: stop.signal });
     await sleep(1000);
     const steps = await cluster.rollingUpdate({ mode: s.mode, maxSurge: 1, maxUnavailable: 0, dnsLagMs: s.dnsLagMs ?? 1000, stepPauseMs: 500, graceMs: 5000 });
     await sleep(1500);
@@ -115,7 +117,7 @@ export function stalls(perSecond: readonly number[]): { steadyRate: number; stal
 /** One line for the test output and the note: the matrix's figures for one run. */
 export function summary(label: string, r: RolloutResult): string {
   const l = r.report.latencyMs;
-  return `${label}: ${r.report.total} requests, ${r.report.errors} errors, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, steady ${r.steadyRate}/s, stalled seconds ${r.stalledSeconds.length === 0 ? 'none' : r.stalledSeconds.join(',')}, retries ${r.retries}`;
+  return `${label}: ${r.report.total} requests, ${r.report.errors} errors, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, steady ${r.steadyRate}/s, stalled seconds ${r.stalledSeconds.length === 0 ? 'none' : r.stalledSeconds.join(',')}, retries ${r.retries}, per second ${r.report.perSecond.join(' ')}`;
 }
 
 function failureLog(lines: readonly string[]): string[] {

@@ -138,9 +138,12 @@ export class LabPod {
   }
 
   async #terminate(mode: TerminationMode, graceMs: number): Promise<void> {
-    this.#state = mode;
-    if (mode === 'graceful') return this.#terminateGracefully(graceMs);
+    if (mode === 'graceful') {
+      this.#state = mode;
+      return this.#terminateGracefully(graceMs);
+    }
     if (mode === 'refuse') {
+      this.#state = mode;
       this.#server.close();
       this.#clearTimers();
       for (const socket of this.#sockets) socket.destroy();
@@ -148,6 +151,9 @@ export class LabPod {
     }
     // python takes over the listening socket itself (node's internal handle fd, stable on
     // Unix), so connects go from accepted straight to timing out, never refused in between.
+    // The pod keeps serving while python starts (tens of ms, more under load) and goes silent
+    // only once python holds the socket: a node that is lost stops everything at one instant,
+    // with no stretch in which connects pass but nothing answers (a hung process, not this).
     const fd = (this.#server as unknown as { _handle?: { fd?: number } })._handle?.fd;
     const inherit = fd !== undefined && fd >= 0 ? { fd, release: () => this.#startBlackhole() } : undefined;
     if (inherit === undefined) this.#startBlackhole();
@@ -176,6 +182,9 @@ export class LabPod {
   }
 
   #startBlackhole(): void {
+    // close() may have run while python was starting.
+    if (this.#state === 'closed') return;
+    this.#state = 'blackhole';
     // net.Server#close, not http.Server#close: the latter also closes idle keep-alive
     // sockets, and a blackholed pod must keep them open and silent.
     net.Server.prototype.close.call(this.#server);

@@ -181,7 +181,9 @@ describe('LabPod termination', () => {
     // Warm a keep-alive connection, then keep one request in flight.
     expect((await call(pod, '/healthz', { dispatcher })).status).toBe(200);
     let settled = false;
-    const inFlight = call(pod, '/slow/100', { dispatcher: agent() }).finally(() => (settled = true));
+    // The pod serves until python holds its socket (tens of ms); this one is still running then,
+    // and would have been answered before the connect below times out.
+    const inFlight = call(pod, '/slow/800', { dispatcher: agent() }).finally(() => (settled = true));
     inFlight.catch(() => {});
     await sleep(30);
     await pod.terminate('blackhole');

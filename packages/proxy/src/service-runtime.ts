@@ -179,8 +179,12 @@ export class ServiceRuntime {
     if (peer.probing) return;
     peer.probing = true;
     // A connect takes what connects here usually take; waiting much longer only delays the verdict.
-    const p99 = this.connectLatency.quantile(0.99, now);
-    const timeoutMs = p99 === null ? this.config.rescue.probeTimeoutMs : Math.min(this.config.rescue.probeTimeoutMs, Math.max(MIN_PROBE_MS, 10 * p99));
+    // Measured connect times include the event loop's delays (a cold start or a burst of connects
+    // inflates their tail for the whole 10 s window), which the probe discounts: it reads a
+    // connect that arrived while the loop was busy before timing out. Ten times the median covers
+    // the network's own spread; the tail would only add the loop's.
+    const usual = this.connectLatency.quantile(0.5, now);
+    const timeoutMs = usual === null ? this.config.rescue.probeTimeoutMs : Math.min(this.config.rescue.probeTimeoutMs, Math.max(MIN_PROBE_MS, 10 * usual));
     tcpProbe(peer.host, peer.port, timeoutMs, (r) => {
       peer.probing = false;
       const now = Date.now();

@@ -149,7 +149,7 @@ export const policySpec: ObjectSpec = {
           kind: 'duration',
           out: 'probeTimeoutMs',
           default: 250,
-          doc: 'A TCP connect to a suspect peer must complete within this (or within 10 × the p99 connect time to the service\'s pods, at least 50 ms, when that is shorter), or the peer is dead: ejected, its stalled tries rescued.',
+          doc: 'A TCP connect to a suspect peer must complete within this (or within 10 × the median connect time to the service\'s pods over the last 10 s, at least 50 ms, when that is shorter), or the peer is dead: ejected, its stalled tries rescued.',
         },
       },
     },
