@@ -89,7 +89,7 @@ async function main(): Promise<number> {
   } finally {
     await children.stopAll();
     await dns.close();
-    if (ok) rmSync(dir, { recursive: true, force: true });
+    if (ok && process.env.PODGATE_BENCH_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`bench: logs of every child process are kept in ${dir}\n`);
   }
 }

@@ -52,7 +52,9 @@ services:
 export async function startPodgate(ctx: StartContext, run: PodgateRun, id: TargetId = 'podgate-1w'): Promise<Target> {
   const configFile = join(ctx.dir, `${run.name}.yaml`);
   writeFileSync(configFile, podgateConfigYaml(run, ctx.nameserver, join(ctx.dir, `${run.name}-state`)));
-  const { command, args } = wrapped(run.wrap ?? [], process.execPath, [...(run.nodeArgs ?? []), PODGATE_CLI, '--config', configFile]);
+  // PODGATE_BENCH_NODE_ARGS: node flags for an experiment (GC settings, --trace-gc), space-separated.
+  const extra = (process.env.PODGATE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const { command, args } = wrapped(run.wrap ?? [], process.execPath, [...extra, ...(run.nodeArgs ?? []), PODGATE_CLI, '--config', configFile]);
   const child = ctx.children.spawn({
     name: run.name,
     command,

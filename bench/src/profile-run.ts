@@ -1,4 +1,4 @@
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Children } from './child-processes.js';
@@ -29,7 +29,7 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
     workers: 1,
     port: PORTS.podgateProfile,
     adminPort: ADMIN_PORTS.podgateProfile,
-    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir],
+    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--trace-gc'],
   });
   const get = WORKLOADS.find((w) => w.id === workload);
   if (get === undefined || target.child === null) throw new Error(`no workload ${workload}`);
@@ -41,9 +41,11 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
   if (mainPid === undefined) throw new Error('podgate process not found');
   const before = sampleMainThread(mainPid);
   const m0 = machineTicks();
+  const logFrom = statSync(child.logFile).size;
   const wrkStart = performance.now();
   const r = await runWrk(args, durationS);
   const wrkEnd = performance.now();
+  const gc = heapAllocation(readFileSync(child.logFile, 'latin1').slice(logFrom, statSync(child.logFile).size));
   const after = sampleMainThread(mainPid);
   const m1 = machineTicks();
   const machineBusy = (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total);
@@ -60,6 +62,11 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
     'typically writev / writeLatin1String, whose write woke the peer (wrk or a pod) that then took the CPU.';
   log(`  ${scheduling}`);
   log(`  under the profiler: ${r.rps.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, errors ${r.errors.total}`);
+  // Unlike req/s, bytes allocated per request do not depend on what else the machine runs.
+  const allocation =
+    `JS heap allocated per request: ${((gc.allocatedMiB * 1024) / Math.max(1, r.requests)).toFixed(2)} KiB ` +
+    `(${gc.allocatedMiB.toFixed(0)} MiB over ${r.requests} requests; ${gc.scavenges} scavenges, ${gc.markCompacts} mark-compacts, GC pauses ${((gc.pauseMs * 1000) / Math.max(1, r.requests)).toFixed(1)} µs a request; from --trace-gc).`;
+  log(`  ${allocation}`);
   let exitAt = 0;
   void child.exited.then(() => (exitAt = performance.now()));
   await ctx.children.stop(child, 30_000);
@@ -76,8 +83,29 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
   const window = { fromUs: lengthUs - (exitAt - wrkStart) * 1000, toUs: lengthUs - (exitAt - wrkEnd) * 1000 };
   const summary = summariseProfile(profile, 15, window);
   const title = `podgate 1 worker under GET (wrk -t1 -c64, ${durationS} s, ${r.rps.toFixed(0)} req/s under the profiler; samples of the wrk run only)`;
-  const markdown = `${formatProfileMarkdown(summary, title)}\n${scheduling}\n\nwrk command: \`wrk ${args.join(' ')}\`\n`;
+  const markdown = `${formatProfileMarkdown(summary, title)}\n${scheduling}\n\n${allocation}\n\nwrk command: \`wrk ${args.join(' ')}\`\n`;
   const summaryFile = join(resultsDir, `${stamp}-podgate-1w-${workload}-profile.md`);
   writeFileSync(summaryFile, markdown);
   return { profileFile, summaryFile, wrkCommand: `wrk ${args.join(' ')}`, rps: r.rps, markdown };
+}
+
+/**
+ * What the JS heap grew by between collections, summed over --trace-gc lines such as
+ * `Scavenge 28.1 (61.6) -> 25.2 (61.6) MB`: each collection's "before" minus the last one's "after".
+ */
+export function heapAllocation(traceGc: string): { allocatedMiB: number; scavenges: number; markCompacts: number; pauseMs: number } {
+  let previousAfter: number | null = null;
+  let pauseMs = 0;
+  let allocatedMiB = 0;
+  let scavenges = 0;
+  let markCompacts = 0;
+  for (const m of traceGc.matchAll(/ ms: (Scavenge|Mark-Compact)\S* ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, ([\d.]+) \//g)) {
+    const before = Number(m[2]);
+    pauseMs += Number(m[4]);
+    if (previousAfter !== null) allocatedMiB += Math.max(0, before - previousAfter);
+    previousAfter = Number(m[3]);
+    if (m[1] === 'Scavenge') scavenges++;
+    else markCompacts++;
+  }
+  return { allocatedMiB, scavenges, markCompacts, pauseMs };
 }

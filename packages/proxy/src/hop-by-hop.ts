@@ -32,8 +32,32 @@ function connectionTokens(value: string | undefined): Set<string> | null {
 }
 
 /**
+ * Lengths of the names a header list is filtered by (hop-by-hop, what podgate rewrites): a name of
+ * any other length passes without being lower-cased (no string made for Date, Content-Type, ...).
+ */
+const HOP_BY_HOP_LENGTHS = lengthsOf(HOP_BY_HOP, null);
+const lengthsByDrop = new WeakMap<ReadonlySet<string>, Uint8Array>();
+
+function lengthsOf(names: ReadonlySet<string>, also: Uint8Array | null): Uint8Array {
+  const lengths = also === null ? new Uint8Array(256) : also.slice();
+  for (const name of names) if (name.length < lengths.length) lengths[name.length] = 1;
+  return lengths;
+}
+
+function filteredLengths(drop: ReadonlySet<string> | null): Uint8Array {
+  if (drop === null) return HOP_BY_HOP_LENGTHS;
+  let lengths = lengthsByDrop.get(drop);
+  if (lengths === undefined) {
+    lengths = lengthsOf(drop, HOP_BY_HOP_LENGTHS);
+    lengthsByDrop.set(drop, lengths);
+  }
+  return lengths;
+}
+
+/**
  * Copies a flat raw header list ([name, value, name, value, ...]) without hop-by-hop fields, the
  * fields Connection names, and any name in `drop` (lower case). Names keep their original case.
+ * Appends to `out`; with `out === raw` the list is filtered in place.
  */
 export function forwardableHeaders(
   raw: readonly string[],
@@ -42,11 +66,20 @@ export function forwardableHeaders(
   out: string[] = [],
 ): string[] {
   const named = connectionTokens(connection);
-  for (let i = 0; i < raw.length; i += 2) {
+  const filtered = filteredLengths(drop);
+  const n = raw.length;
+  // In place, the write index never passes the read index.
+  let w = out === raw ? 0 : out.length;
+  for (let i = 0; i < n; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower)) || (drop !== null && drop.has(lower))) continue;
-    out.push(name, raw[i + 1] as string);
+    // A name longer than any filtered one (255) is lower-cased and looked up like the rest.
+    if (named !== null || name.length >= filtered.length || filtered[name.length] === 1) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower)) || (drop !== null && drop.has(lower))) continue;
+    }
+    out[w++] = name;
+    out[w++] = raw[i + 1] as string;
   }
+  out.length = w;
   return out;
 }

@@ -16,6 +16,13 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 // Request headers podgate sets itself.
 const REWRITTEN = new Set(['content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
+/** A response with the request it answers, so one listener serves every response (no closure each). */
+type ResponseOf = ServerResponse & { proxyRequest?: ProxyRequest };
+
+function onResponseClose(this: ResponseOf): void {
+  this.proxyRequest?.onClientClose();
+}
+
 /**
  * One client request through its tries: picks a peer this request has not tried, dispatches,
  * classifies a failure, ejects, retries while the rules of DESIGN.md allow, and streams the
@@ -52,7 +59,8 @@ export class ProxyRequest {
     this.body = body;
     this.retryNonIdempotent = IDEMPOTENT.has(req.method as string) || service.config.retry.on.includes('non_idempotent');
     this.headers = this.upstreamHeaders();
-    res.on('close', this.onClientClose);
+    (res as ResponseOf).proxyRequest = this;
+    res.on('close', onResponseClose);
   }
 
   get method(): string {
@@ -90,12 +98,13 @@ export class ProxyRequest {
     return out;
   }
 
-  private readonly onClientClose = (): void => {
+  /** The client's connection closed (for a response still being written: the client left). */
+  onClientClose(): void {
     if (this.res.writableFinished) return;
     this.clientGone = true;
     for (const t of this.live) t.abort(new Error('client closed the connection'));
     if (this.live.length === 0) this.finish(499);
-  };
+  }
 
   /**
    * Starts a try on a peer this request has not tried. Returns false when none is left (or no try
@@ -182,7 +191,7 @@ export class ProxyRequest {
       // 10 = 'connection'.length: most names are not, and need no lower-casing to tell.
       if (name.length === 10 && name.toLowerCase() === 'connection') connection = value;
     }
-    const headers = forwardableHeaders(raw, connection, null);
+    const headers = forwardableHeaders(raw, connection, null, raw);
     this.committed = true;
     this.status = status;
     try {
@@ -199,7 +208,7 @@ export class ProxyRequest {
   /** A body chunk of the committed response; false asks undici to pause until the client drains. */
   writeBody(chunk: Buffer, attempt: UpstreamTry): boolean {
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', attempt.onDrain);
+    this.res.once('drain', attempt.drainListener());
     return false;
   }
 

@@ -8,7 +8,7 @@ import type { Pool } from 'undici';
 import { rawClientError, sendClientError, type ClientErrorCode } from './client-error.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ProxyRequest } from './proxy-request.js';
-import { readBody } from './request-body.js';
+import { hasBody, readBody, RequestBody } from './request-body.js';
 import { Router } from './router.js';
 import { ServiceRuntime, type DataPlaneNotice } from './service-runtime.js';
 import type { PeerSync, WorkerInspection, WorkerStats } from './control/messages.js';
@@ -233,6 +233,11 @@ export class ProxyServer implements ProxyContext {
     const service = this.router.match(req.headers.host, url);
     if (service === null) {
       sendClientError(res, 'PODGATE_NO_ROUTE', `no route for host ${JSON.stringify(req.headers.host ?? '')} and path ${url.split('?')[0]}`, id);
+      return;
+    }
+    if (!hasBody(req)) {
+      // Most requests: nothing to read first (and no callback to make for it).
+      new ProxyRequest(this, service, req, res, id, start, RequestBody.NONE).run();
       return;
     }
     const limits = service.config.body;

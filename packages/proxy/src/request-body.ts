@@ -62,6 +62,11 @@ export class RequestBody {
   }
 }
 
+/** RFC 9112 §6.3: a request has a body when it says Content-Length or Transfer-Encoding. */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+}
+
 /**
  * Reads a request body up to `bufferBytes` into memory. Calls back with the body, or with a
  * BodyTooLargeError when it is over `maxBytes` (declared or counted).
@@ -73,7 +78,7 @@ export function readBody(
   done: (err: Error | null, body: RequestBody) => void,
 ): void {
   const declared = req.headers['content-length'];
-  if (declared === undefined && req.headers['transfer-encoding'] === undefined) {
+  if (!hasBody(req)) {
     done(null, RequestBody.NONE);
     return;
   }

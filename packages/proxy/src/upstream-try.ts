@@ -32,12 +32,17 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
   private discarding = false;
   private resumeUpstream: (() => void) | null = null;
   private paused = false;
-  /** The client drained its buffer: let undici read from the pod again. */
-  readonly onDrain = (): void => {
-    if (!this.paused) return;
-    this.paused = false;
-    this.resumeUpstream?.();
-  };
+  private onDrain: (() => void) | null = null;
+
+  /** For the client's 'drain': lets undici read from the pod again. Made on the first pause only. */
+  drainListener(): () => void {
+    this.onDrain ??= (): void => {
+      if (!this.paused) return;
+      this.paused = false;
+      this.resumeUpstream?.();
+    };
+    return this.onDrain;
+  }
 
   constructor(request: ProxyRequest, peer: Peer<Pool>, isRetry: boolean) {
     this.request = request;
