@@ -1,6 +1,10 @@
+import { createServer, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'undici';
-import { nodeRequest, startHarness, type Harness } from './fixtures.js';
+import { Agent, request } from 'undici';
+import { ProxyServer } from '../src/proxy-server.js';
+import { nodeRequest, proxyConfig, serviceConfig, startHarness, type Harness } from './fixtures.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -65,5 +69,59 @@ describe('forwarding: Connection cannot strip end-to-end essentials', () => {
   it('keeps Host even when Connection names it', async () => {
     const { json } = await echo({ host: 'api.example.test', connection: 'host' });
     expect(json.headers.host).toBe('api.example.test');
+  });
+});
+
+describe('forwarding: response bodies with a Content-Length', () => {
+  // One pod that sends 3 MiB in three writes 20 ms apart: the body reaches the client in many
+  // chunks, the last of which ends the response.
+  const BODY = Buffer.alloc(3 * 1024 * 1024, 0);
+  for (let i = 0; i < BODY.length; i += 4096) BODY.writeUInt32BE(i, i);
+  const third = BODY.length / 3;
+  let pod: Server;
+  let proxy: ProxyServer;
+  let url: string;
+  beforeAll(async () => {
+    pod = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(BODY.length) });
+      if (req.method === 'HEAD') return void res.end();
+      res.write(BODY.subarray(0, third));
+      setTimeout(() => res.write(BODY.subarray(third, 2 * third)), 20);
+      setTimeout(() => res.end(BODY.subarray(2 * third)), 40);
+    });
+    await new Promise<void>((resolve) => pod.listen(18219, '127.219.0.1', resolve));
+    proxy = new ProxyServer({ config: proxyConfig([serviceConfig('big', 18219)]), logger: pino({ level: 'silent' }) });
+    url = `http://127.0.0.1:${(await proxy.listen()).port}`;
+    proxy.setAddresses('big', ['127.219.0.1']);
+  });
+  afterAll(async () => {
+    await proxy.close(100);
+    await new Promise((resolve) => pod.close(resolve));
+  });
+
+  it('delivers every byte, twice on one connection, to a client that reads slowly', async () => {
+    const agent = new Agent({ connections: 1 });
+    try {
+      for (let round = 0; round < 2; round++) {
+        const res = await request(url, { dispatcher: agent });
+        expect(res.headers['content-length']).toBe(String(BODY.length));
+        const chunks: Buffer[] = [];
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          chunks.push(chunk);
+          // A slow reader: podgate must wait for the client (backpressure) and still end the body.
+          if (chunks.length % 16 === 0) await sleep(5);
+        }
+        expect(Buffer.concat(chunks).equals(BODY)).toBe(true);
+      }
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('answers HEAD with the Content-Length and no body', async () => {
+    const res = await request(url, { method: 'HEAD' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-length']).toBe(String(BODY.length));
+    expect((await res.body.arrayBuffer()).byteLength).toBe(0);
   });
 });
