@@ -45,6 +45,8 @@ export class ProxyRequest {
   private live: UpstreamTry[] = [];
   private lastFailure: TryFailure | null = null;
   private rescues = 0;
+  /** Tries undici has not finished with (the body is theirs to read until then). */
+  private openTries = 0;
   committed = false;
   /** Bytes of the response body still to come when it has a Content-Length, else negative. */
   private bodyLeft = -1;
@@ -130,6 +132,7 @@ export class ProxyRequest {
       service.counters.retriesInFlight++;
     }
     const attempt = new UpstreamTry(this, peer, isRetry);
+    this.openTries++;
     this.live.push(attempt);
     service.inflight.add(attempt);
     service.pool(peer).dispatch(
@@ -350,10 +353,17 @@ export class ProxyRequest {
   private settle(attempt: UpstreamTry): void {
     if (attempt.settled) return;
     attempt.settled = true;
+    this.openTries--;
     this.dropLive(attempt);
     this.service.inflight.delete(attempt);
     if (attempt.isRetry) this.service.counters.retriesInFlight--;
     this.service.table.release(attempt.peer, Date.now());
+    if (this.finished && this.openTries === 0) this.body.release();
+  }
+
+  /** undici wrote the body to a socket that could not take it all at once: never reuse its memory. */
+  onBodyQueued(): void {
+    this.body.keep();
   }
 
   private reply503(): void {
@@ -378,6 +388,7 @@ export class ProxyRequest {
   private finish(status: number): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.openTries === 0) this.body.release();
     const counters = this.service.counters;
     counters.inFlight--;
     const key = String(status);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { giveBodyBuffer, POOLED_MAX_BYTES, POOLED_MIN_BYTES, takeBodyBuffer } from './body-pool.js';
 
 export class BodyTooLargeError extends Error {
   readonly code = 'PODGATE_BODY_TOO_LARGE';
@@ -15,17 +16,45 @@ export class BodyTooLargeError extends Error {
  */
 export class RequestBody {
   private started = false;
+  /** The reusable buffer the body was copied into (body-pool.ts); null once given back. */
+  private pooled: Buffer | null = null;
 
   private constructor(
-    private readonly buffered: Buffer | null,
+    private buffered: Buffer | null,
     private stream: Readable | null,
     private readonly length: number | null,
   ) {}
 
   static readonly NONE = new RequestBody(null, null, null);
 
-  static buffer(body: Buffer): RequestBody {
-    return new RequestBody(body, null, body.length);
+  /** A body held in memory: bodies of POOLED_MIN_BYTES and more are copied into a reusable buffer. */
+  static buffer(chunks: readonly Buffer[], size: number): RequestBody {
+    if (size < POOLED_MIN_BYTES || size > POOLED_MAX_BYTES) {
+      return new RequestBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), null, size);
+    }
+    const pooled = takeBodyBuffer(size);
+    let at = 0;
+    for (const chunk of chunks) at += chunk.copy(pooled, at);
+    const body = new RequestBody(pooled.subarray(0, size), null, size);
+    body.pooled = pooled;
+    return body;
+  }
+
+  /**
+   * Nothing reads the body any more (the request is over and no socket has any of it still to
+   * send): its buffer may serve another request.
+   */
+  release(): void {
+    const pooled = this.pooled;
+    if (pooled === null) return;
+    this.pooled = null;
+    this.buffered = null;
+    giveBodyBuffer(pooled);
+  }
+
+  /** Its memory must not be reused (a socket may still be sending it): the GC will free it. */
+  keep(): void {
+    this.pooled = null;
   }
 
   static streaming(head: Buffer[], req: IncomingMessage, headSize: number, max: number): RequestBody {
@@ -109,7 +138,7 @@ export function readBody(
       finish(null, RequestBody.streaming(chunks, req, size, maxBytes));
     }
   };
-  const onEnd = (): void => finish(null, RequestBody.buffer(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+  const onEnd = (): void => finish(null, RequestBody.buffer(chunks, size));
   const onError = (err: Error): void => finish(err, RequestBody.NONE);
   req.on('data', onData);
   req.on('end', onEnd);

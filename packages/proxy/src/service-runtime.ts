@@ -1,6 +1,8 @@
 import { Peer, PeerTable } from '@podgate/balancer';
 import type { PeerEvent, ServiceConfig } from '@podgate/protocol';
 import { buildConnector, Pool } from 'undici';
+import type { Socket } from 'node:net';
+import { noteCorks } from './body-pool.js';
 import { tcpProbe } from './peer-probe.js';
 import type { UpstreamTry } from './upstream-try.js';
 import { WindowHistogram } from './window-histogram.js';
@@ -109,6 +111,7 @@ export class ServiceRuntime {
         if (err === null) {
           const now = Date.now();
           this.connectLatency.record(now - start, now);
+          noteCorks(socket as Socket);
         }
         callback(err as never, socket as never);
       });

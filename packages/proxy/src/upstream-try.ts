@@ -1,5 +1,6 @@
 import type { Peer } from '@podgate/balancer';
 import type { Dispatcher, Pool } from 'undici';
+import { bodyFlushed } from './body-pool.js';
 import type { ProxyRequest } from './proxy-request.js';
 
 /** Reason given to undici when podgate drops a try it no longer needs (moved, rescued, lost a hedge). */
@@ -65,6 +66,11 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
     this.connected = true;
     if (this.abandoned) abort(ABANDONED);
     else if (this.request.clientGone) abort(new Error('client closed the connection'));
+  }
+
+  /** undici wrote the body (between socket.cork and uncork): did the socket take all of it? */
+  onBodySent(): void {
+    if (!bodyFlushed()) this.request.onBodyQueued();
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
