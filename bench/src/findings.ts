@@ -39,7 +39,15 @@ export function findings(results: readonly ThroughputResult[], workloads: readon
         .map((r) => `${(pg1.rps / r.rps).toFixed(2)}× ${r.target}${pg1.rps >= 1.5 * r.rps ? ' (≥ 1.5×)' : ' (< 1.5×)'}`);
       if (versus.length > 0) out.push(`${w.id}: podgate 1w is ${versus.join(', ')}.`);
       const pg2 = get('podgate-2w');
-      if (pg2 !== undefined) out.push(`${w.id}: podgate 2w is ${(pg2.rps / pg1.rps).toFixed(2)}× podgate 1w.`);
+      if (pg2 !== undefined) {
+        // With wrk and the pods on the same cores, 2 workers get what the others leave: req/s per
+        // core the target used says whether podgate itself scales, whatever the machine gave it.
+        const perCore = (r: ThroughputResult): number => r.rps / Math.max(0.01, r.targetCores);
+        out.push(
+          `${w.id}: podgate 2w is ${(pg2.rps / pg1.rps).toFixed(2)}× podgate 1w on ${pg2.targetCores.toFixed(2)} cores against ${pg1.targetCores.toFixed(2)}; ` +
+            `per core of podgate ${perCore(pg2).toFixed(0)} req/s against ${perCore(pg1).toFixed(0)} (${(perCore(pg2) / perCore(pg1)).toFixed(2)}×).`,
+        );
+      }
       const nginx = get('nginx');
       if (nginx !== undefined) out.push(`${w.id}: nginx is ${(nginx.rps / pg1.rps).toFixed(2)}× podgate 1w${pg2 !== undefined ? ` and ${(nginx.rps / pg2.rps).toFixed(2)}× podgate 2w` : ''}.`);
     }
