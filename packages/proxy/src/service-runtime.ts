@@ -3,7 +3,7 @@ import type { PeerEvent, ServiceConfig } from '@podgate/protocol';
 import { buildConnector, Pool } from 'undici';
 import type { Socket } from 'node:net';
 import { noteCorks } from './body-pool.js';
-import { tcpProbe } from './peer-probe.js';
+import { httpProbe, tcpProbe, type ProbeResult } from './peer-probe.js';
 import type { UpstreamTry } from './upstream-try.js';
 import { WindowHistogram } from './window-histogram.js';
 import { RetryBudget } from './retry-budget.js';
@@ -147,10 +147,11 @@ export class ServiceRuntime {
         if (hedge.methods.includes(t.request.method)) t.request.hedgeTry(t);
       } else if (t.stalled && t.peer.lastAnswerAt < t.peer.lastProbeOk && now - t.peer.lastProbeOk > stallMs * 2 ** Math.max(0, t.peer.quietProbes - 1)) {
         // Still nothing from the peer since its probe passed. A connect can pass on a pod that is
-        // gone (it went after the probe; a kernel's accept queue took the probe): ask again, less
-        // and less often while it stays quiet, so a slow pod costs a handful of connects.
+        // gone (it went after the probe; a kernel's accept queue took the probe) or hung (its
+        // kernel still accepts): ask again, by its health path when it has one, less and less
+        // often while it stays quiet, so a slow pod costs a handful of probes.
         this.table.suspect(t.peer, now);
-        this.probePeer(t.peer);
+        this.probePeer(t.peer, true);
       }
     }
   }
@@ -176,11 +177,17 @@ export class ServiceRuntime {
     this.probePeer(t.peer);
   }
 
-  /** A liveness probe of a suspect peer, one at a time. */
-  probePeer(peer: Peer<Pool>): void {
+  /**
+   * A liveness probe of a suspect peer, one at a time: a TCP connect, or, `again` (it passed a
+   * connect but still answers nothing) and with `returnProbe.path` set, a GET of that path, which
+   * a hung process does not answer.
+   */
+  probePeer(peer: Peer<Pool>, again = false): void {
     const now = Date.now();
     if (peer.probing) return;
     peer.probing = true;
+    const path = this.config.returnProbe.path;
+    const http = again && path !== '';
     // A connect takes what connects here usually take; waiting much longer only delays the verdict.
     // Measured connect times include the event loop's delays (a cold start or a burst of connects
     // inflates their tail for the whole 10 s window), which the probe discounts: it reads a
@@ -188,7 +195,7 @@ export class ServiceRuntime {
     // the network's own spread; the tail would only add the loop's.
     const usual = this.connectLatency.quantile(0.5, now);
     const timeoutMs = usual === null ? this.config.rescue.probeTimeoutMs : Math.min(this.config.rescue.probeTimeoutMs, Math.max(MIN_PROBE_MS, 10 * usual));
-    tcpProbe(peer.host, peer.port, timeoutMs, (r) => {
+    const verdict = (r: ProbeResult): void => {
       peer.probing = false;
       const now = Date.now();
       this.table.clearSuspect(peer, now);
@@ -200,14 +207,17 @@ export class ServiceRuntime {
       }
       this.counters.probes.failed++;
       const current = this.table.get(peer.address) === peer && peer.state === 'active';
-      // Refused: the pod closed its listener (shutting down); out, but its open requests may still finish.
-      if (!r.timedOut) {
+      // Refused: the pod closed its listener (shutting down); out, but its open requests may still
+      // finish. A failed health GET after requests sat unanswered for several stall marks: hung.
+      if (!r.timedOut && !http) {
         if (current) this.table.ejectPeer(peer, 'connect_refused', now, r.detail);
         return;
       }
       if (current) this.table.ejectPeer(peer, 'stalled', now, r.detail);
       this.rescuePeer(peer, r.detail);
-    });
+    };
+    if (http) httpProbe(peer.host, peer.port, path, this.config.returnProbe.timeoutMs, verdict);
+    else tcpProbe(peer.host, peer.port, timeoutMs, verdict);
   }
 
   /** Re-sends every try waiting on a dead peer (nothing came back from it, nothing will). */

@@ -105,6 +105,36 @@ describe('rescue', () => {
   });
 });
 
+describe('hung pods (the kernel still accepts, the process answers nothing)', () => {
+  const HEALTH = { returnProbe: { path: '/healthz', timeoutMs: 300 } } satisfies ServiceOverrides;
+
+  it('with a health path: its health GET goes unanswered, it is ejected and its requests re-sent', async () => {
+    const hung = await BadPod.start(`127.${SUBNET}.6.1`, PORT, 'silent');
+    cleanup.push(() => hung.close());
+    await pod('good', `127.${SUBNET}.6.2`);
+    const s = await proxyOver([`127.${SUBNET}.6.1`, `127.${SUBNET}.6.2`], HEALTH);
+    const { ms, value } = await timed(() => Promise.all([1, 2].map(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' }))));
+    expect(value.map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([[200, 'good'], [200, 'good']]);
+    // Stall mark 150 ms, connect probe passes, 150 ms later a GET /healthz that times out at 300 ms.
+    expect(ms).toBeLessThan(1500);
+    expect(s.service.counters.rescued).toBe(1);
+    expect(s.peer(`127.${SUBNET}.6.1`)).toMatchObject({ state: 'ejected', reason: 'stalled' });
+  });
+
+  it('with a health path: a slow pod that answers its health GET is left alone', async () => {
+    const slow = await LabPod.start({ name: 'slow', host: `127.${SUBNET}.6.3`, port: PORT, delayMs: 700 });
+    cleanup.push(() => slow.close());
+    await pod('good', `127.${SUBNET}.6.4`);
+    const s = await proxyOver([slow.host, `127.${SUBNET}.6.4`], HEALTH);
+    const res = await nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' });
+    expect([res.status, JSON.parse(res.body).pod]).toEqual([200, 'slow']);
+    expect(s.service.counters.rescued).toBe(0);
+    expect(s.service.counters.probes.failed).toBe(0);
+    expect(s.service.counters.probes.ok).toBeGreaterThanOrEqual(2);
+    expect(s.peer(slow.host)?.state).toBe('active');
+  });
+});
+
 describe('hedged tries', () => {
   it('races a stalled GET on another peer and takes the first answer; POST is not hedged by default', async () => {
     const slow = await BadPod.start(`127.${SUBNET}.4.1`, PORT, 'silent');

@@ -136,7 +136,7 @@ export const policySpec: ObjectSpec = {
       kind: 'object',
       doc: 'Finding dead pods in well under a timeout: stalled tries make podgate probe their peer; a peer that fails the probe is ejected and its stalled tries are re-sent elsewhere at once.',
       fields: {
-        enabled: { kind: 'boolean', default: true, doc: 'Probe the peer of a stalled try, and rescue its tries when the probe fails. A peer that passed its probe but still answers nothing is probed again one stall mark later, then after twice as long each time.' },
+        enabled: { kind: 'boolean', default: true, doc: 'Probe the peer of a stalled try, and rescue its tries when the probe fails. A peer that passed its probe but still answers nothing is probed again one stall mark later, then after twice as long each time (by `returnProbe.path` when set).' },
         stallFactor: {
           kind: 'number',
           min: 2,
@@ -185,7 +185,7 @@ export const policySpec: ObjectSpec = {
           check: checkProbePath,
           default: '',
           defaultDoc: 'none: a TCP connect',
-          doc: 'HTTP GET path whose 2xx/3xx answer passes the probe; empty for a TCP connect.',
+          doc: 'HTTP GET path whose 2xx/3xx answer passes the probe; empty for a TCP connect. Also asked of a peer whose stalled tries stay unanswered after it passed a connect probe: a hung process (its kernel still accepts) fails it and is ejected, its tries re-sent.',
         },
         timeout: { kind: 'duration', out: 'timeoutMs', default: 1000, doc: 'A probe that takes longer fails.' },
       },
