@@ -32,6 +32,8 @@ export function findings(results: readonly ThroughputResult[], workloads: readon
       );
     }
     const pg1 = get('podgate-1w');
+    const growth = pg1 === undefined ? null : rssGrowth(pg1);
+    if (growth !== null) out.push(`${w.id}: podgate 1w ${growth}`);
     if (pg1 !== undefined) {
       const versus = (['fastify', 'http-proxy', 'caddy'] as const)
         .map((id) => get(id))
@@ -64,4 +66,24 @@ export function findings(results: readonly ThroughputResult[], workloads: readon
     if (busy.length > 0) out.push(`${w.id}: all ${cores} cores busy during ${busy.map((r) => r.target).join(', ')}: wrk, the pods and the target share them, so those figures are machine-bound.`);
   }
   return out;
+}
+
+/**
+ * RSS after each measured round (the warm-up has grown the heap and the pools to their working
+ * size) and the change from the first to the last over the requests in between. V8 resizes its
+ * heap by tens of MiB either way from round to round, so a leak is growth in every round, and
+ * of the same order for each.
+ */
+export function rssGrowth(r: ThroughputResult): string | null {
+  const rss = r.rounds.map((round) => round.rssBytes);
+  const first = rss[0];
+  const last = rss.at(-1);
+  if (rss.length < 2 || first === undefined || first === null || last === undefined || last === null) return null;
+  const requests = r.rounds.slice(1).reduce((sum, round) => sum + round.requests, 0);
+  const grown = last - first;
+  const mib = (b: number | null): string => ((b ?? 0) / 1024 / 1024).toFixed(1);
+  return (
+    `RSS after each round ${rss.map(mib).join(', ')} MiB: ${grown >= 0 ? '+' : '−'}${mib(Math.abs(grown))} MiB from the first to the last ` +
+    `over ${requests} requests (${(grown / Math.max(1, requests)).toFixed(0)} B a request; the heap's size moves by tens of MiB between rounds).`
+  );
 }

@@ -1,4 +1,4 @@
-import { groupsCpuSeconds, machineTicks, selfCpuSeconds, ticksPerSecond } from './proc-stats.js';
+import { groupRssBytes, groupsCpuSeconds, machineTicks, selfCpuSeconds, ticksPerSecond } from './proc-stats.js';
 import { median } from './stats.js';
 import type { Target, TargetId } from './target.js';
 import type { Workload } from './workloads.js';
@@ -25,7 +25,10 @@ export interface CpuShares {
   steal: number;
 }
 
-export interface RoundResult extends WrkResult, CpuShares {}
+export interface RoundResult extends WrkResult, CpuShares {
+  /** RSS of the target's process group right after the round; null for direct. */
+  rssBytes: number | null;
+}
 
 export interface ThroughputResult extends CpuShares {
   target: TargetId;
@@ -124,5 +127,6 @@ async function measuredRun(target: Target, workload: Workload, script: string, d
   const steal = ticks > 0 ? (m1.steal - m0.steal) / ticks : 0;
   const machineCores = (machineBusy * ticks) / ticksPerSecond() / elapsedS;
   const otherCores = Math.max(0, machineCores - targetCores - podCores - wrkCores);
-  return { ...r, targetCores: groups.length === 0 ? podCores : targetCores, podCores, wrkCores, otherCores, machineBusy, steal };
+  const rssBytes = groups.length === 0 ? null : groups.reduce((sum, g) => sum + groupRssBytes(g).bytes, 0);
+  return { ...r, targetCores: groups.length === 0 ? podCores : targetCores, podCores, wrkCores, otherCores, machineBusy, steal, rssBytes };
 }
