@@ -50,6 +50,8 @@ export class ProxyRequest {
   committed = false;
   /** Bytes of the response body still to come when it has a Content-Length, else negative. */
   private bodyLeft = -1;
+  /** The response was ended by its last body chunk (writeBody), before undici's onComplete. */
+  private endedWithBody = false;
   private finished = false;
   private status = 0;
 
@@ -184,7 +186,7 @@ export class ProxyRequest {
       service.table.reportSuccess(peer);
     }
     // This try wins: every other one in flight is dropped.
-    if (this.live.length !== 1) {
+    if (this.live.length !== 1 || this.live[0] !== attempt) {
       for (const other of this.live) if (other !== attempt) other.abandon();
       this.live = [attempt];
     }
@@ -222,6 +224,7 @@ export class ProxyRequest {
       if (this.bodyLeft === 0) {
         // The last bytes of a Content-Length body: ended with them, header and body go out in one
         // write (write + end would be two passes through the socket's buffer).
+        this.endedWithBody = true;
         this.res.end(chunk);
         return true;
       }
@@ -233,7 +236,7 @@ export class ProxyRequest {
 
   onTryComplete(attempt: UpstreamTry): void {
     this.settle(attempt);
-    if (this.bodyLeft !== 0) this.res.end();
+    if (!this.endedWithBody) this.res.end();
     this.finish(this.status);
   }
 

@@ -83,6 +83,7 @@ describe('forwarding: response bodies with a Content-Length', () => {
   let url: string;
   beforeAll(async () => {
     pod = createServer((req, res) => {
+      if (req.url === '/empty') return void res.writeHead(200, { 'content-length': '0' }).end();
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(BODY.length) });
       if (req.method === 'HEAD') return void res.end();
       res.write(BODY.subarray(0, third));
@@ -116,6 +117,13 @@ describe('forwarding: response bodies with a Content-Length', () => {
     } finally {
       await agent.close();
     }
+  });
+
+  it('ends a response whose Content-Length is 0', async () => {
+    const res = await request(`${url}/empty`, { headersTimeout: 2000, bodyTimeout: 2000 });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-length']).toBe('0');
+    expect((await res.body.arrayBuffer()).byteLength).toBe(0);
   });
 
   it('answers HEAD with the Content-Length and no body', async () => {
