@@ -1,4 +1,4 @@
-import { DataPlaneAgent, ProxyServer, type ToWorker } from '@podgate/proxy';
+import { DataPlaneAgent, ProxyServer, type ToWorker } from '@podgate/proxy/data-plane';
 import { pino } from 'pino';
 import type { WorkerControl, WorkerReport } from './worker-pool.js';
 
