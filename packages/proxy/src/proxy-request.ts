@@ -48,10 +48,6 @@ export class ProxyRequest {
   /** Tries undici has not finished with (the body is theirs to read until then). */
   private openTries = 0;
   committed = false;
-  /** Bytes of the response body still to come when it has a Content-Length, else negative. */
-  private bodyLeft = -1;
-  /** The response was ended by its last body chunk (writeBody), before undici's onComplete. */
-  private endedWithBody = false;
   private finished = false;
   private status = 0;
 
@@ -192,17 +188,14 @@ export class ProxyRequest {
     }
     const raw: string[] = new Array(rawHeaders.length);
     let connection: string | undefined;
-    let length = -1;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = (rawHeaders[i] as Buffer).toString('latin1');
       const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
       raw[i] = name;
       raw[i + 1] = value;
-      // By length first: most names are neither, and need no lower-casing to tell.
+      // 10 = 'connection'.length: most names are not, and need no lower-casing to tell.
       if (name.length === 10 && name.toLowerCase() === 'connection') connection = value;
-      else if (name.length === 14 && name.toLowerCase() === 'content-length') length = length === -1 && /^\d{1,15}$/.test(value) ? Number(value) : -2;
     }
-    this.bodyLeft = length;
     const headers = forwardableHeaders(raw, connection, null, raw);
     this.committed = true;
     this.status = status;
@@ -219,16 +212,6 @@ export class ProxyRequest {
 
   /** A body chunk of the committed response; false asks undici to pause until the client drains. */
   writeBody(chunk: Buffer, attempt: UpstreamTry): boolean {
-    if (this.bodyLeft >= 0) {
-      this.bodyLeft -= chunk.length;
-      if (this.bodyLeft === 0) {
-        // The last bytes of a Content-Length body: ended with them, header and body go out in one
-        // write (write + end would be two passes through the socket's buffer).
-        this.endedWithBody = true;
-        this.res.end(chunk);
-        return true;
-      }
-    }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', attempt.drainListener());
     return false;
@@ -236,7 +219,7 @@ export class ProxyRequest {
 
   onTryComplete(attempt: UpstreamTry): void {
     this.settle(attempt);
-    if (!this.endedWithBody) this.res.end();
+    this.res.end();
     this.finish(this.status);
   }
 
