@@ -31,42 +31,40 @@ function connectionTokens(value: string | undefined): Set<string> | null {
   return tokens.size === 0 ? null : tokens;
 }
 
+/** Header names to drop besides the hop-by-hop ones, made once (see headerDrop). */
+export interface HeaderDrop {
+  names: ReadonlySet<string>;
+  /** 1 at each name length (< 256) that a dropped or hop-by-hop name has. */
+  lengths: Uint8Array;
+}
+
 /**
- * Lengths of the names a header list is filtered by (hop-by-hop, what podgate rewrites): a name of
- * any other length passes without being lower-cased (no string made for Date, Content-Type, ...).
+ * Names (lower case) to drop from a header list as well as the hop-by-hop ones. A name of a
+ * length no dropped name has passes without being lower-cased (no string made for Date,
+ * Content-Type, ...).
  */
-const HOP_BY_HOP_LENGTHS = lengthsOf(HOP_BY_HOP, null);
-const lengthsByDrop = new WeakMap<ReadonlySet<string>, Uint8Array>();
-
-function lengthsOf(names: ReadonlySet<string>, also: Uint8Array | null): Uint8Array {
-  const lengths = also === null ? new Uint8Array(256) : also.slice();
-  for (const name of names) if (name.length < lengths.length) lengths[name.length] = 1;
-  return lengths;
+export function headerDrop(names: readonly string[]): HeaderDrop {
+  const lengths = new Uint8Array(256);
+  for (const name of [...HOP_BY_HOP, ...names]) if (name.length < lengths.length) lengths[name.length] = 1;
+  return { names: new Set(names), lengths };
 }
 
-function filteredLengths(drop: ReadonlySet<string> | null): Uint8Array {
-  if (drop === null) return HOP_BY_HOP_LENGTHS;
-  let lengths = lengthsByDrop.get(drop);
-  if (lengths === undefined) {
-    lengths = lengthsOf(drop, HOP_BY_HOP_LENGTHS);
-    lengthsByDrop.set(drop, lengths);
-  }
-  return lengths;
-}
+const HOP_BY_HOP_ONLY = headerDrop([]);
 
 /**
  * Copies a flat raw header list ([name, value, name, value, ...]) without hop-by-hop fields, the
- * fields Connection names, and any name in `drop` (lower case). Names keep their original case.
- * Appends to `out`; with `out === raw` the list is filtered in place.
+ * fields Connection names, and those `drop` names. Names keep their original case. Appends to
+ * `out`; with `out === raw` the list is filtered in place.
  */
 export function forwardableHeaders(
   raw: readonly string[],
   connection: string | undefined,
-  drop: ReadonlySet<string> | null,
+  drop: HeaderDrop = HOP_BY_HOP_ONLY,
   out: string[] = [],
 ): string[] {
   const named = connectionTokens(connection);
-  const filtered = filteredLengths(drop);
+  const filtered = drop.lengths;
+  const dropped = drop.names;
   const n = raw.length;
   // In place, the write index never passes the read index.
   let w = out === raw ? 0 : out.length;
@@ -75,7 +73,7 @@ export function forwardableHeaders(
     // A name longer than any filtered one (255) is lower-cased and looked up like the rest.
     if (named !== null || name.length >= filtered.length || filtered[name.length] === 1) {
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower)) || (drop !== null && drop.has(lower))) continue;
+      if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower)) || dropped.has(lower)) continue;
     }
     out[w++] = name;
     out[w++] = raw[i + 1] as string;

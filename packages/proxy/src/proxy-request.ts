@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
 import { sendClientError } from './client-error.js';
 import { classifyError, statusClass, type TryFailure } from './failure.js';
-import { forwardableHeaders } from './hop-by-hop.js';
+import { forwardableHeaders, headerDrop } from './hop-by-hop.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceRuntime } from './service-runtime.js';
@@ -14,7 +14,7 @@ import { bucketOf } from './control/messages.js';
 // RFC 9110 §9.2.2: methods whose repetition has the same effect as one request.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 // Request headers podgate sets itself.
-const REWRITTEN = new Set(['content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+const REWRITTEN = headerDrop(['content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
 /** A response with the request it answers, so one listener serves every response (no closure each). */
 type ResponseOf = ServerResponse & { proxyRequest?: ProxyRequest };
@@ -196,7 +196,7 @@ export class ProxyRequest {
       // 10 = 'connection'.length: most names are not, and need no lower-casing to tell.
       if (name.length === 10 && name.toLowerCase() === 'connection') connection = value;
     }
-    const headers = forwardableHeaders(raw, connection, null, raw);
+    const headers = forwardableHeaders(raw, connection, undefined, raw);
     this.committed = true;
     this.status = status;
     try {
