@@ -19,8 +19,8 @@ export interface ProfileResult {
 }
 
 /**
- * podgate with 1 worker (the data plane in the primary, where --cpu-prof applies) under the GET
- * load for durationS; the profile is written when podgate exits on SIGTERM.
+ * podgate with 1 worker (the data plane in the primary, where --cpu-prof applies) under a
+ * workload (GET unless told) for durationS; the profile is written when podgate exits on SIGTERM.
  */
 export async function runProfile(ctx: StartContext & { children: Children }, resultsDir: string, stamp: string, durationS: number, log: (line: string) => void, workload = 'get'): Promise<ProfileResult> {
   const profDir = join(ctx.dir, 'cpu-prof');
@@ -82,7 +82,7 @@ export async function runProfile(ctx: StartContext & { children: Children }, res
   const lengthUs = profile.endTime - profile.startTime;
   const window = { fromUs: lengthUs - (exitAt - wrkStart) * 1000, toUs: lengthUs - (exitAt - wrkEnd) * 1000 };
   const summary = summariseProfile(profile, 15, window);
-  const title = `podgate 1 worker under GET (wrk -t1 -c64, ${durationS} s, ${r.rps.toFixed(0)} req/s under the profiler; samples of the wrk run only)`;
+  const title = `podgate 1 worker under ${get.label} (wrk -t1 -c${get.connections}, ${durationS} s, ${r.rps.toFixed(0)} req/s under the profiler; samples of the wrk run only)`;
   const markdown = `${formatProfileMarkdown(summary, title)}\n${scheduling}\n\n${allocation}\n\nwrk command: \`wrk ${args.join(' ')}\`\n`;
   const summaryFile = join(resultsDir, `${stamp}-podgate-1w-${workload}-profile.md`);
   writeFileSync(summaryFile, markdown);
