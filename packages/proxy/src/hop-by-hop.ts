@@ -1,7 +1,7 @@
 // RFC 9110 §7.6.1: connection-specific header fields are for one hop only and must not be
 // forwarded; nor must the fields the Connection header names. Proxy-Connection and Keep-Alive are
 // the legacy ones every proxy strips. Expect is answered here (100-continue), never passed on.
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'proxy-connection',
   'keep-alive',

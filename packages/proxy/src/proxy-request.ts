@@ -1,9 +1,9 @@
 import type { Peer } from '@podgate/balancer';
 import { CONNECT_PHASE_CAUSES } from '@podgate/protocol';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
 import { sendClientError } from './client-error.js';
 import { classifyError, statusClass, type TryFailure } from './failure.js';
+import type { ClientExchange, ExchangeOwner } from './front/client-exchange.js';
 import { forwardableHeaders, headerDrop } from './hop-by-hop.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { RequestBody } from './request-body.js';
@@ -16,26 +16,18 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 // Request headers podgate sets itself.
 const REWRITTEN = headerDrop(['content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
-/** A response with the request it answers, so one listener serves every response (no closure each). */
-type ResponseOf = ServerResponse & { proxyRequest?: ProxyRequest };
-
-function onResponseClose(this: ResponseOf): void {
-  this.proxyRequest?.onClientClose();
-}
-
 /**
  * One client request through its tries: picks a peer this request has not tried, dispatches,
  * classifies a failure, ejects, retries while the rules of DESIGN.md allow, and streams the
  * chosen response back. Nothing is retried once response bytes went to the client.
  */
-export class ProxyRequest {
+export class ProxyRequest implements ExchangeOwner {
   readonly id: string;
   readonly service: ServiceRuntime;
   clientGone = false;
 
   private readonly ctx: ProxyContext;
-  private readonly req: IncomingMessage;
-  private readonly res: ServerResponse;
+  private readonly ex: ClientExchange;
   private readonly start: number;
   private readonly body: RequestBody;
   private readonly headers: string[];
@@ -51,30 +43,28 @@ export class ProxyRequest {
   private finished = false;
   private status = 0;
 
-  constructor(ctx: ProxyContext, service: ServiceRuntime, req: IncomingMessage, res: ServerResponse, id: string, start: number, body: RequestBody) {
+  constructor(ctx: ProxyContext, service: ServiceRuntime, ex: ClientExchange, id: string, start: number, body: RequestBody) {
     this.ctx = ctx;
     this.service = service;
-    this.req = req;
-    this.res = res;
+    this.ex = ex;
     this.id = id;
     this.start = start;
     this.body = body;
-    this.retryNonIdempotent = IDEMPOTENT.has(req.method as string) || service.config.retry.on.includes('non_idempotent');
+    this.retryNonIdempotent = IDEMPOTENT.has(ex.method) || service.config.retry.on.includes('non_idempotent');
     this.headers = this.upstreamHeaders();
-    (res as ResponseOf).proxyRequest = this;
-    res.on('close', onResponseClose);
+    ex.owner = this;
   }
 
   get method(): string {
-    return this.req.method as string;
+    return this.ex.method;
   }
 
   get path(): string {
-    return this.req.url as string;
+    return this.ex.url;
   }
 
   get client(): string {
-    return this.req.socket.remoteAddress ?? '';
+    return this.ex.remoteAddress;
   }
 
   /** Starts the first try. */
@@ -86,15 +76,14 @@ export class ProxyRequest {
   }
 
   private upstreamHeaders(): string[] {
-    const req = this.req;
-    const h = req.headers;
-    const out = forwardableHeaders(req.rawHeaders, h.connection, REWRITTEN);
-    const client = req.socket.remoteAddress ?? '';
-    const xff = h['x-forwarded-for'];
+    const ex = this.ex;
+    const out = forwardableHeaders(ex.rawHeaders, ex.connection, REWRITTEN);
+    const client = ex.remoteAddress;
+    const xff = ex.forwardedFor;
     out.push('x-forwarded-for', xff === undefined ? client : `${xff}, ${client}`);
     out.push('x-forwarded-proto', 'http');
-    if (h.host !== undefined) out.push('x-forwarded-host', h.host);
-    if (h['x-request-id'] === undefined) out.push('x-request-id', this.id);
+    if (ex.host !== undefined) out.push('x-forwarded-host', ex.host);
+    if (!ex.hasRequestId) out.push('x-request-id', this.id);
     const length = this.body.contentLength();
     if (length !== null) out.push('content-length', String(length));
     return out;
@@ -102,7 +91,7 @@ export class ProxyRequest {
 
   /** The client's connection closed (for a response still being written: the client left). */
   onClientClose(): void {
-    if (this.res.writableFinished) return;
+    if (this.ex.finished) return;
     this.clientGone = true;
     for (const t of this.live) t.abort(new Error('client closed the connection'));
     if (this.live.length === 0) this.finish(499);
@@ -135,8 +124,8 @@ export class ProxyRequest {
     service.inflight.add(attempt);
     service.pool(peer).dispatch(
       {
-        path: this.req.url as string,
-        method: this.req.method as Dispatcher.HttpMethod,
+        path: this.ex.url,
+        method: this.ex.method as Dispatcher.HttpMethod,
         headers: this.headers,
         body: this.body.forTry(),
         headersTimeout: service.config.timeouts.responseHeaderMs,
@@ -186,40 +175,22 @@ export class ProxyRequest {
       for (const other of this.live) if (other !== attempt) other.abandon();
       this.live = [attempt];
     }
-    const raw: string[] = new Array(rawHeaders.length);
-    let connection: string | undefined;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = (rawHeaders[i] as Buffer).toString('latin1');
-      const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
-      raw[i] = name;
-      raw[i + 1] = value;
-      // 10 = 'connection'.length: most names are not, and need no lower-casing to tell.
-      if (name.length === 10 && name.toLowerCase() === 'connection') connection = value;
-    }
-    const headers = forwardableHeaders(raw, connection, undefined, raw);
     this.committed = true;
     this.status = status;
-    try {
-      this.res.writeHead(status, statusText, headers);
-    } catch (err) {
-      // Node refused a header the parser let through: not worth crashing over.
-      this.ctx.logger.warn({ req: this.id, service: service.name, peer: peer.address, err: String(err) }, 'upstream sent a header node cannot forward');
-      attempt.abort(err as Error);
-      this.res.destroy();
-    }
+    this.ex.writeHead(status, statusText, rawHeaders);
     return true;
   }
 
   /** A body chunk of the committed response; false asks undici to pause until the client drains. */
   writeBody(chunk: Buffer, attempt: UpstreamTry): boolean {
-    if (this.res.write(chunk)) return true;
-    this.res.once('drain', attempt.drainListener());
+    if (this.ex.write(chunk)) return true;
+    this.ex.onDrain(attempt.drainListener());
     return false;
   }
 
   onTryComplete(attempt: UpstreamTry): void {
     this.settle(attempt);
-    this.res.end();
+    this.ex.end();
     this.finish(this.status);
   }
 
@@ -243,11 +214,11 @@ export class ProxyRequest {
     if (this.committed) {
       // Response bytes already reached the client: nothing can be retried, cut the response.
       this.ctx.logger.warn({ req: this.id, service: service.name, peer: attempt.peer.address, err: code ?? err.message }, 'upstream failed while sending the response to the client');
-      this.res.destroy();
+      this.ex.destroy();
       this.finish(this.status);
       return;
     }
-    if (this.clientGone || this.req.errored !== null) {
+    if (this.clientGone || this.ex.receiveError !== null) {
       if (this.live.length === 0) this.finish(499);
       return;
     }
@@ -255,7 +226,7 @@ export class ProxyRequest {
       // A streamed body grew past the limit on its way to the pod: the client's fault, not the pod's.
       for (const t of this.live) t.abandon();
       this.status = 413;
-      sendClientError(this.res, 'PODGATE_BODY_TOO_LARGE', err.message, this.id, { service: service.name, close: true });
+      sendClientError(this.ex, 'PODGATE_BODY_TOO_LARGE', err.message, this.id, { service: service.name, close: true });
       this.finish(413);
       return;
     }
@@ -354,7 +325,7 @@ export class ProxyRequest {
 
   private reply503(): void {
     this.status = 503;
-    sendClientError(this.res, 'PODGATE_NO_PEER', this.service.noPeerReason(), this.id, { service: this.service.name });
+    sendClientError(this.ex, 'PODGATE_NO_PEER', this.service.noPeerReason(), this.id, { service: this.service.name });
     this.finish(503);
   }
 
@@ -364,7 +335,7 @@ export class ProxyRequest {
     const timeout = failure?.class === 'timeout';
     this.status = timeout ? 504 : 502;
     const cause = failure === null ? 'no peer left to try' : failure.message;
-    sendClientError(this.res, timeout ? 'PODGATE_UPSTREAM_TIMEOUT' : 'PODGATE_UPSTREAM_FAILED', `${cause} (${tries} ${tries === 1 ? 'try' : 'tries'})`, this.id, {
+    sendClientError(this.ex, timeout ? 'PODGATE_UPSTREAM_TIMEOUT' : 'PODGATE_UPSTREAM_FAILED', `${cause} (${tries} ${tries === 1 ? 'try' : 'tries'})`, this.id, {
       service: this.service.name,
       tries,
     });

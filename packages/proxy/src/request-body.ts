@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { giveBodyBuffer, POOLED_MAX_BYTES, POOLED_MIN_BYTES, takeBodyBuffer } from './body-pool.js';
+import { DISCARD_BODY, type BodySink, type ClientExchange } from './front/client-exchange.js';
 
 export class BodyTooLargeError extends Error {
   readonly code = 'PODGATE_BODY_TOO_LARGE';
@@ -15,7 +15,6 @@ export class BodyTooLargeError extends Error {
  * can be retried only if that peer never started reading them (a connect-phase failure).
  */
 export class RequestBody {
-  private started = false;
   /** The reusable buffer the body was copied into (body-pool.ts); null once given back. */
   private pooled: Buffer | null = null;
 
@@ -57,24 +56,29 @@ export class RequestBody {
     this.pooled = null;
   }
 
-  static streaming(head: Buffer[], req: IncomingMessage, headSize: number, max: number): RequestBody {
-    const declared = req.headers['content-length'];
-    const body: RequestBody = new RequestBody(null, null, declared === undefined ? null : Number(declared));
-    const gen = async function* (): AsyncGenerator<Buffer> {
-      body.started = true;
-      for (const chunk of head) yield chunk;
-      let size = headSize;
-      // Not `for await (req)`: leaving that loop by the throw below destroys req, ProxyRequest then
-      // takes the request for one whose client left and answers nothing, not the 413 of
-      // RFC 9110 §15.5.14 (the client hung until the request timeout).
-      for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+  /**
+   * A body too large to hold: what was read (`head`) and the rest as it arrives, streamed to the
+   * first peer. The socket is read only as fast as the peer takes the body.
+   */
+  static streaming(head: readonly Buffer[], ex: ClientExchange, headSize: number, max: number): RequestBody {
+    const declared = ex.contentLength;
+    const stream = new Readable({ read: () => ex.resumeBody() });
+    for (const chunk of head) stream.push(chunk);
+    let size = headSize;
+    ex.setBodySink({
+      onBody(chunk) {
         size += chunk.length;
-        if (size > max) throw new BodyTooLargeError(max);
-        yield chunk;
-      }
-    };
-    body.stream = Readable.from(gen(), { objectMode: false });
-    return body;
+        if (size > max) {
+          ex.setBodySink(DISCARD_BODY);
+          stream.destroy(new BodyTooLargeError(max));
+        } else if (!stream.push(chunk)) {
+          ex.pauseBody();
+        }
+      },
+      onBodyEnd: () => stream.push(null),
+      onBodyError: (err) => stream.destroy(err),
+    });
+    return new RequestBody(null, stream, declared === undefined ? null : Number(declared));
   }
 
   /** Content-Length to send upstream; null = none (no body) or chunked (streamed, unknown size). */
@@ -86,61 +90,58 @@ export class RequestBody {
     return this.buffered ?? this.stream;
   }
 
+  /** Held in memory, or streamed but not a byte of it read yet (the first try never connected). */
   replayable(): boolean {
-    return this.stream === null || !this.started;
+    return this.stream === null || !this.stream.readableDidRead;
   }
 }
 
 /** RFC 9112 §6.3: a request has a body when it says Content-Length or Transfer-Encoding. */
-export function hasBody(req: IncomingMessage): boolean {
-  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+export function hasBody(ex: ClientExchange): boolean {
+  return ex.contentLength !== undefined || ex.transferEncoding !== undefined;
 }
 
 /**
- * Reads a request body up to `bufferBytes` into memory. Calls back with the body, or with a
- * BodyTooLargeError when it is over `maxBytes` (declared or counted).
+ * Reads a request body up to `bufferBytes` into memory. Calls back with the body (a stream past
+ * `bufferBytes`), with a BodyTooLargeError when it is over `maxBytes` (declared or counted), or with
+ * the error that cut it short (the client left or was too slow: the connection answers that).
  */
-export function readBody(
-  req: IncomingMessage,
-  bufferBytes: number,
-  maxBytes: number,
-  done: (err: Error | null, body: RequestBody) => void,
-): void {
-  const declared = req.headers['content-length'];
-  if (!hasBody(req)) {
-    done(null, RequestBody.NONE);
-    return;
-  }
+export function readBody(ex: ClientExchange, bufferBytes: number, maxBytes: number, done: (err: Error | null, body: RequestBody) => void): void {
+  const declared = ex.contentLength;
   if (declared !== undefined && Number(declared) > maxBytes) {
     done(new BodyTooLargeError(maxBytes), RequestBody.NONE);
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let settled = false;
-  const finish = (err: Error | null, body: RequestBody): void => {
-    if (settled) return;
-    settled = true;
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', onError);
-    done(err, body);
-  };
-  const onData = (chunk: Buffer): void => {
-    size += chunk.length;
-    if (size > maxBytes) {
-      finish(new BodyTooLargeError(maxBytes), RequestBody.NONE);
+  ex.setBodySink(new BodyReader(ex, bufferBytes, maxBytes, done));
+}
+
+class BodyReader implements BodySink {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly ex: ClientExchange,
+    private readonly bufferBytes: number,
+    private readonly maxBytes: number,
+    private readonly done: (err: Error | null, body: RequestBody) => void,
+  ) {}
+
+  onBody(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.ex.setBodySink(DISCARD_BODY);
+      this.done(new BodyTooLargeError(this.maxBytes), RequestBody.NONE);
       return;
     }
-    chunks.push(chunk);
-    if (size > bufferBytes) {
-      req.pause();
-      finish(null, RequestBody.streaming(chunks, req, size, maxBytes));
-    }
-  };
-  const onEnd = (): void => finish(null, RequestBody.buffer(chunks, size));
-  const onError = (err: Error): void => finish(err, RequestBody.NONE);
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('error', onError);
+    this.chunks.push(chunk);
+    if (this.size > this.bufferBytes) this.done(null, RequestBody.streaming(this.chunks, this.ex, this.size, this.maxBytes));
+  }
+
+  onBodyEnd(): void {
+    this.done(null, RequestBody.buffer(this.chunks, this.size));
+  }
+
+  onBodyError(err: Error): void {
+    this.done(err, RequestBody.NONE);
+  }
 }

@@ -1,0 +1,276 @@
+import type { Socket } from 'node:net';
+import { ClientExchange } from './client-exchange.js';
+import type { HttpFront } from './http-front.js';
+import { giveParser, HTTPParser, METHODS, takeParser, type NodeHttpParser, type ParserError } from './node-parser.js';
+
+// Reasons to stop reading the socket; it reads again when none is left.
+const PAUSED_BY_BODY = 1;
+const PAUSED_BY_QUEUE = 2;
+// After a response that closes the connection, bytes the client is still sending are read and
+// dropped this long: closing with unread bytes would reset the connection, and the reset can
+// destroy the response before the client reads it (nginx's lingering_close).
+const LINGER_MS = 2000;
+
+/**
+ * One client connection: feeds node's parser, queues the requests it yields and answers them one
+ * at a time, in order (pipelined requests wait for the ones before them, as in nginx). It owns the
+ * connection's timers (header, request, keep-alive), which the front checks on an interval.
+ */
+export class ClientConnection {
+  readonly socket: Socket;
+  readonly front: HttpFront;
+  readonly remoteAddress: string;
+  /** No request after the current ones will be processed; the connection closes after them. */
+  closing = false;
+  /** Set by the exchange being answered when a write filled the socket's buffer. */
+  drainListener: (() => void) | null = null;
+
+  /** Requests in order: the first is being answered, the rest wait. */
+  private readonly queue: ClientExchange[] = [];
+  private parser: NodeHttpParser | null;
+  /** The request whose head or body is being read (the last of the queue once its head is in). */
+  private reading: ClientExchange | null = null;
+  private headerFields: string[] | null = null;
+  private headerUrl = '';
+  /** When the message being read began (0: none is). */
+  messageStart = 0;
+  /** When the connection went idle: accepted, or its last response ended. */
+  idleSince: number;
+  /** Requests answered: an idle connection that served none waits the header timeout, else keep-alive's. */
+  served = 0;
+  private paused = 0;
+  /** A 4xx to send once the responses before it ended (a malformed or too slow request), then close. */
+  private finalError: string | null = null;
+  /** Bytes from the client are no longer read as requests (after an error, an upgrade, a close). */
+  private ignoreInput = false;
+  private refused = false;
+
+  constructor(front: HttpFront, socket: Socket, now: number) {
+    this.front = front;
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.idleSince = now;
+    const parser = takeParser(front.maxHeaderBytes);
+    this.parser = parser;
+    parser[HTTPParser.kOnMessageBegin] = this.onMessageBegin;
+    parser[HTTPParser.kOnHeaders] = this.onHeaders;
+    parser[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete;
+    parser[HTTPParser.kOnBody] = this.onBody;
+    parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('drain', this.onDrain);
+    socket.on('error', noop);
+    socket.on('close', this.onClose);
+  }
+
+  /** Nothing is being read or answered. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.messageStart === 0;
+  }
+
+  /** The head of a request is being read (the header timeout runs; the request timeout runs after it too). */
+  get readingHead(): boolean {
+    return this.messageStart !== 0 && this.reading === null;
+  }
+
+  pauseReading(reason = PAUSED_BY_BODY): void {
+    if (this.paused === 0) this.socket.pause();
+    this.paused |= reason;
+  }
+
+  resumeReading(reason = PAUSED_BY_BODY): void {
+    if ((this.paused & reason) === 0) return;
+    this.paused &= ~reason;
+    if (this.paused === 0 && !this.socket.destroyed) this.socket.resume();
+  }
+
+  /** The header or request timeout passed: answer 408 after the responses owed, then close. */
+  timedOut(): void {
+    this.refuse(this.front.requestTimeoutReply(), new Error('client took too long to send the request'));
+  }
+
+  /** Stop taking requests; close when the ones in flight are answered (server shutdown). */
+  drain(): void {
+    this.closing = true;
+    if (this.idle) this.socket.destroy();
+  }
+
+  /** @internal an exchange's response ended */
+  responseEnded(ex: ClientExchange): void {
+    if (ex.closeAfter) {
+      this.closeGracefully();
+      return;
+    }
+    // The rest of its body (a pod may answer before reading it all) is read and dropped first.
+    if (ex.complete) this.next();
+  }
+
+  private next(): void {
+    this.queue.shift();
+    this.served++;
+    this.drainListener = null;
+    const head = this.queue[0];
+    if (head !== undefined) {
+      if (this.queue.length < 2) this.resumeReading(PAUSED_BY_QUEUE);
+      // Not from here: a run of pipelined requests answered at once (404s, say) would nest a
+      // call per request on the stack.
+      process.nextTick(this.startHead, head);
+      return;
+    }
+    if (this.finalError !== null) {
+      this.socket.write(this.finalError);
+      this.closeGracefully();
+      return;
+    }
+    this.resumeReading(PAUSED_BY_QUEUE);
+    this.idleSince = Date.now();
+    if (this.closing) this.socket.destroy();
+  }
+
+  private readonly startHead = (head: ClientExchange): void => {
+    if (this.queue[0] === head && !this.socket.destroyed) this.front.onExchange(head);
+  };
+
+  private closeGracefully(): void {
+    this.closing = true;
+    this.ignoreInput = true;
+    for (let i = 1; i < this.queue.length; i++) (this.queue[i] as ClientExchange).clientClosed();
+    this.queue.length = 0;
+    this.resumeReading(PAUSED_BY_BODY | PAUSED_BY_QUEUE);
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    timer.unref();
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
+  /**
+   * The request being read is unusable (malformed, too slow): it is dropped, `reply` goes out after
+   * the responses owed to earlier requests, and nothing more is read.
+   */
+  private refuse(reply: string, err: Error): void {
+    if (this.refused) return;
+    this.refused = true;
+    this.ignoreInput = true;
+    const partial = this.reading;
+    this.reading = null;
+    this.messageStart = 0;
+    if (partial !== null) {
+      partial.failBody(err);
+      if (this.queue[0] === partial) {
+        // Its handler may already be forwarding it (a streamed body): it is told the client left.
+        partial.clientClosed();
+        if (partial.headSent) {
+          this.socket.destroy();
+          return;
+        }
+      }
+      const i = this.queue.indexOf(partial);
+      if (i !== -1) this.queue.splice(i, 1);
+    }
+    this.finalError = reply;
+    if (this.queue.length === 0) {
+      this.socket.write(reply);
+      this.closeGracefully();
+    }
+  }
+
+  private readonly onData = (data: Buffer): void => {
+    if (this.ignoreInput) return;
+    const parser = this.parser as NodeHttpParser;
+    const ret = parser.execute(data);
+    if (typeof ret !== 'number' && !this.ignoreInput) this.parseError(ret);
+  };
+
+  private parseError(err: ParserError): void {
+    // RFC 9112 §9.6: after a request that said close, further bytes are not a request.
+    if (err.code === 'HPE_CLOSED_CONNECTION') {
+      this.ignoreInput = true;
+      return;
+    }
+    this.refuse(this.front.parseErrorReply(err.code), err);
+  }
+
+  private readonly onEnd = (): void => {
+    // The client will send nothing more: a request cut short is over; the rest are abandoned as
+    // node:http does (the socket ends itself, allowHalfOpen being off).
+    this.ignoreInput = true;
+    for (const ex of this.queue) ex.clientClosed();
+    this.reading?.failBody(new Error('client closed the connection'));
+  };
+
+  private readonly onDrain = (): void => {
+    const listener = this.drainListener;
+    if (listener === null) return;
+    this.drainListener = null;
+    listener();
+  };
+
+  private readonly onClose = (): void => {
+    this.front.forget(this);
+    for (const ex of this.queue) ex.clientClosed();
+    this.reading?.failBody(new Error('client closed the connection'));
+    this.queue.length = 0;
+    this.reading = null;
+    const parser = this.parser;
+    this.parser = null;
+    if (parser !== null) giveParser(parser);
+  };
+
+  private readonly onMessageBegin = (): void => {
+    if (!this.ignoreInput) this.messageStart = Date.now();
+  };
+
+  // llhttp hands over header fields in batches of 32 pairs before the head ends, when there are more.
+  private readonly onHeaders = (fields: string[], url: string): void => {
+    this.headerFields = this.headerFields === null ? fields : this.headerFields.concat(fields);
+    this.headerUrl += url;
+  };
+
+  private readonly onHeadersComplete = (
+    major: number,
+    minor: number,
+    fields: string[] | undefined,
+    method: number,
+    url: string | undefined,
+    _status: unknown,
+    _statusText: unknown,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): number => {
+    if (this.ignoreInput) return 0;
+    let headers = fields;
+    let target = url;
+    if (this.headerFields !== null) {
+      headers = fields === undefined ? this.headerFields : this.headerFields.concat(fields);
+      target = this.headerUrl + (url ?? '');
+      this.headerFields = null;
+      this.headerUrl = '';
+    }
+    const ex = new ClientExchange(this, METHODS[method] ?? '', target ?? '', major, minor, headers ?? [], upgrade, keepAlive);
+    this.reading = ex;
+    this.queue.push(ex);
+    // llhttp would go on parsing what follows an Upgrade or a CONNECT as HTTP; it is not, to us.
+    if (upgrade) this.ignoreInput = true;
+    if (this.queue.length === 1) this.front.onExchange(ex);
+    // One request read ahead at most: the rest wait in the socket.
+    else if (this.queue.length >= 2) this.pauseReading(PAUSED_BY_QUEUE);
+    return 0;
+  };
+
+  private readonly onBody = (chunk: Buffer): void => {
+    this.reading?.pushBody(chunk);
+  };
+
+  private readonly onMessageComplete = (): void => {
+    const ex = this.reading;
+    this.reading = null;
+    this.messageStart = 0;
+    if (ex === null) return;
+    ex.endBody();
+    // Answered before its body ended: the next request can go now.
+    if (ex.finished && this.queue[0] === ex && !ex.closeAfter) this.next();
+  };
+}
+
+function noop(): void {}

@@ -1,0 +1,61 @@
+import { createRequire } from 'node:module';
+
+/*
+ * node's own HTTP/1 parser (llhttp, in C++), the one node:http's server uses, without
+ * node:http's IncomingMessage and ServerResponse around it. It is not a documented API: node
+ * exports it from the `_http_common` module for its own http client and server, and its calling
+ * convention is the one lib/_http_server.js uses in Node 20. Same parser, same strictness: every
+ * framing and header check node's server makes (CL.TE, bad chunks, header size, bare LF, ...) is
+ * made here too, in strict mode (no lenient flags).
+ */
+
+/** The error `execute` returns: `code` is llhttp's (HPE_INVALID_METHOD, HPE_HEADER_OVERFLOW, ...). */
+export interface ParserError extends Error {
+  code: string;
+  reason?: string;
+  bytesParsed: number;
+}
+
+export interface NodeHttpParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(data: Buffer): number | ParserError;
+  finish(): number | ParserError | undefined;
+  close(): void;
+  [callback: number]: unknown;
+}
+
+interface HttpParserClass {
+  new (): NodeHttpParser;
+  REQUEST: number;
+  kOnMessageBegin: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  kLenientNone: number;
+}
+
+const common = createRequire(import.meta.url)('_http_common') as { HTTPParser: HttpParserClass; methods: string[] };
+
+export const HTTPParser = common.HTTPParser;
+/** llhttp's method numbers to names (the `method` argument of kOnHeadersComplete). */
+export const METHODS: readonly string[] = common.methods;
+
+// Parsers are native objects: reused across connections as node:http does (its pool keeps 1000).
+const POOL_SIZE = 1000;
+const pool: NodeHttpParser[] = [];
+const RESOURCE = {};
+
+/** A request parser set up for a new connection. */
+export function takeParser(maxHeaderSize: number): NodeHttpParser {
+  const parser = pool.pop() ?? new HTTPParser();
+  parser.initialize(HTTPParser.REQUEST, RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
+  return parser;
+}
+
+/** Gives a parser back once its connection closed (never from inside its own callbacks). */
+export function giveParser(parser: NodeHttpParser): void {
+  for (let k = HTTPParser.kOnMessageBegin; k <= HTTPParser.kOnMessageComplete; k++) parser[k] = undefined;
+  if (pool.length < POOL_SIZE) pool.push(parser);
+  else parser.close();
+}
