@@ -39,6 +39,8 @@ export class ClientConnection {
   /** Requests answered: an idle connection that served none waits the header timeout, else keep-alive's. */
   served = 0;
   private paused = 0;
+  /** The socket's handle when the parser reads it (consume); null when bytes come as 'data'. */
+  private handle: StreamHandle | null = null;
   /** A 4xx to send once the responses before it ended (a malformed or too slow request), then close. */
   private finalError: string | null = null;
   /** Bytes from the client are no longer read as requests (after an error, an upgrade, a close). */
@@ -57,7 +59,17 @@ export class ClientConnection {
     parser[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete;
     parser[HTTPParser.kOnBody] = this.onBody;
     parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete;
+    // The 'data' listener starts the socket reading; then, as node:http does, the parser takes
+    // over the handle and reads it in C++, so no Buffer is made of the raw bytes (a POST 64 KiB made
+    // one per read, and a copy of each body part on top).
     socket.on('data', this.onData);
+    const handle = (socket as Socket & { _handle?: StreamHandle | null })._handle;
+    if (handle?.isStreamBase === true && handle._consumed !== true) {
+      handle._consumed = true;
+      this.handle = handle;
+      parser[HTTPParser.kOnExecute] = this.onExecute;
+      parser.consume(handle);
+    }
     socket.on('end', this.onEnd);
     socket.on('drain', this.onDrain);
     socket.on('error', noop);
@@ -75,14 +87,28 @@ export class ClientConnection {
   }
 
   pauseReading(reason = PAUSED_BY_BODY): void {
-    if (this.paused === 0) this.socket.pause();
+    if (this.paused === 0) {
+      // A consumed handle is read by the parser, not the stream: stop the handle itself.
+      const handle = this.handle;
+      if (handle === null) this.socket.pause();
+      else if (handle.reading) {
+        handle.reading = false;
+        handle.readStop();
+      }
+    }
     this.paused |= reason;
   }
 
   resumeReading(reason = PAUSED_BY_BODY): void {
     if ((this.paused & reason) === 0) return;
     this.paused &= ~reason;
-    if (this.paused === 0 && !this.socket.destroyed) this.socket.resume();
+    if (this.paused !== 0 || this.socket.destroyed) return;
+    const handle = this.handle;
+    if (handle === null) this.socket.resume();
+    else if (!handle.reading) {
+      handle.reading = true;
+      handle.readStart();
+    }
   }
 
   /** The header or request timeout passed: answer 408 after the responses owed, then close. */
@@ -182,6 +208,11 @@ export class ClientConnection {
     if (typeof ret !== 'number' && !this.ignoreInput) this.parseError(ret);
   };
 
+  /** After the parser parsed what it read from a consumed handle. */
+  private readonly onExecute = (ret: number | ParserError): void => {
+    if (typeof ret !== 'number' && !this.ignoreInput) this.parseError(ret);
+  };
+
   private parseError(err: ParserError): void {
     // RFC 9112 §9.6: after a request that said close, further bytes are not a request.
     if (err.code === 'HPE_CLOSED_CONNECTION') {
@@ -214,7 +245,9 @@ export class ClientConnection {
     this.reading = null;
     const parser = this.parser;
     this.parser = null;
-    if (parser !== null) giveParser(parser);
+    if (parser === null) return;
+    if (this.handle !== null) parser.unconsume();
+    giveParser(parser);
   };
 
   private readonly onMessageBegin = (): void => {
@@ -274,3 +307,12 @@ export class ClientConnection {
 }
 
 function noop(): void {}
+
+/** The part of a socket's libuv handle (a StreamBase) the parser consumes. */
+interface StreamHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+}

@@ -21,6 +21,9 @@ export interface NodeHttpParser {
   execute(data: Buffer): number | ParserError;
   finish(): number | ParserError | undefined;
   close(): void;
+  /** Reads the stream handle in C++ and parses what it reads there: no Buffer for the raw bytes. */
+  consume(handle: object): void;
+  unconsume(): void;
   [callback: number]: unknown;
 }
 
@@ -32,6 +35,7 @@ interface HttpParserClass {
   kOnHeadersComplete: number;
   kOnBody: number;
   kOnMessageComplete: number;
+  kOnExecute: number;
   kLenientNone: number;
 }
 
@@ -55,7 +59,7 @@ export function takeParser(maxHeaderSize: number): NodeHttpParser {
 
 /** Gives a parser back once its connection closed (never from inside its own callbacks). */
 export function giveParser(parser: NodeHttpParser): void {
-  for (let k = HTTPParser.kOnMessageBegin; k <= HTTPParser.kOnMessageComplete; k++) parser[k] = undefined;
+  for (let k = HTTPParser.kOnMessageBegin; k <= HTTPParser.kOnExecute; k++) parser[k] = undefined;
   if (pool.length < POOL_SIZE) pool.push(parser);
   else parser.close();
 }
