@@ -5,9 +5,11 @@ import { PORTS, PROXY_HOST, podUrls } from './layout.js';
 import { distFile } from './paths.js';
 import type { StartContext, Target } from './target.js';
 import { waitForHttp } from './wait.js';
+import { DATA_PLANE_NODE_FLAGS } from '@podgate/podgate/node-flags';
 
 async function startNodeProxy(ctx: StartContext, name: string, entry: string, port: number): Promise<{ child: Child; url: string }> {
-  const args = [distFile(entry), '--host', PROXY_HOST, '--port', String(port)];
+  // The same node flags as podgate's, so the comparison is of the code, not of the heap settings.
+  const args = [...DATA_PLANE_NODE_FLAGS, distFile(entry), '--host', PROXY_HOST, '--port', String(port)];
   for (const upstream of podUrls()) args.push('--upstream', upstream);
   const child = ctx.children.spawn({ name, command: process.execPath, args, logFile: join(ctx.dir, `${name}.log`), ipc: true });
   const url = `http://${PROXY_HOST}:${port}/`;

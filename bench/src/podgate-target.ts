@@ -6,6 +6,7 @@ import { POD_PORT, PROXY_HOST, SERVICE_DNS_NAME } from './layout.js';
 import { PODGATE_CLI, REPO_ROOT } from './paths.js';
 import type { StartContext, Target, TargetId } from './target.js';
 import { waitForHttp } from './wait.js';
+import { DATA_PLANE_NODE_FLAGS } from '@podgate/podgate/node-flags';
 
 export interface PodgateRun {
   /** Names the config file, state directory and log. */
@@ -48,13 +49,13 @@ services:
 `;
 }
 
-/** Starts the real CLI (`node apps/podgate/dist/cli.js --config …`) and waits until it reaches a pod. */
+/** Starts the real CLI (`node --no-memory-reducer apps/podgate/dist/cli.js --config …`, as README says) and waits until it reaches a pod. */
 export async function startPodgate(ctx: StartContext, run: PodgateRun, id: TargetId = 'podgate-1w'): Promise<Target> {
   const configFile = join(ctx.dir, `${run.name}.yaml`);
   writeFileSync(configFile, podgateConfigYaml(run, ctx.nameserver, join(ctx.dir, `${run.name}-state`)));
   // PODGATE_BENCH_NODE_ARGS: node flags for an experiment (GC settings, --trace-gc), space-separated.
   const extra = (process.env.PODGATE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const { command, args } = wrapped(run.wrap ?? [], process.execPath, [...extra, ...(run.nodeArgs ?? []), PODGATE_CLI, '--config', configFile]);
+  const { command, args } = wrapped(run.wrap ?? [], process.execPath, [...DATA_PLANE_NODE_FLAGS, ...extra, ...(run.nodeArgs ?? []), PODGATE_CLI, '--config', configFile]);
   const child = ctx.children.spawn({
     name: run.name,
     command,
@@ -72,7 +73,7 @@ export async function startPodgate(ctx: StartContext, run: PodgateRun, id: Targe
     id,
     label: `podgate ${run.workers}w`,
     url,
-    setup: `node apps/podgate/dist/cli.js --config ${run.name}.yaml: workers ${run.workers}, round_robin over 4 pods from DNS, keepalive 64/pod, access log off`,
+    setup: `node ${DATA_PLANE_NODE_FLAGS.join(' ')} apps/podgate/dist/cli.js --config ${run.name}.yaml: workers ${run.workers}, round_robin over 4 pods from DNS, keepalive 64/pod, access log off`,
     version: '',
     child,
   };

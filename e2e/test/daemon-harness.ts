@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { DATA_PLANE_NODE_FLAGS } from '@podgate/podgate/node-flags';
 
 export const CLI = fileURLToPath(new URL('../../apps/podgate/dist/cli.js', import.meta.url));
 export const OPERATOR = 'operator-token-0123456789abcdef';
@@ -23,7 +24,7 @@ export class Daemon {
   }
 
   static start(configPath: string): Daemon {
-    return new Daemon(spawn(process.execPath, [CLI, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] }), configPath);
+    return new Daemon(spawn(process.execPath, [...DATA_PLANE_NODE_FLAGS, CLI, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] }), configPath);
   }
 
   async waitFor(text: string | RegExp, ms = 10_000): Promise<void> {

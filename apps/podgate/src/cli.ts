@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 import { parseArgs } from 'node:util';
 import { isConfigError, loadConfigFile } from './config/index.js';
 import { startDemo, type Demo } from './demo.js';
+import { missingNodeFlags } from './node-flags.js';
 import { Podgate } from './podgate.js';
 
 // In-flight requests get this long to finish on SIGTERM (Kubernetes gives a pod 30 s in all).
@@ -29,6 +30,11 @@ async function main(): Promise<number> {
   if (args.values.help === true) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    // Workers get them from the primary; with workers: 1 the data plane runs in this process.
+    process.stderr.write(`podgate: node was started without ${missing.join(' ')}; after a quiet spell the data plane then spends up to half as much CPU again per request until its heap regrows (run \`node ${missing.join(' ')} apps/podgate/dist/cli.js\`, or the podgate bin)\n`);
   }
   let demo: Demo | null = null;
   let podgate: Podgate;

@@ -3,6 +3,7 @@ import type { ControlPlane, ToPrimary, WorkerInspection } from '@podgate/proxy';
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { DATA_PLANE_NODE_FLAGS } from './node-flags.js';
 
 /** Process-level messages between the primary and a worker, beside the data-plane ones. */
 export type WorkerControl =
@@ -35,7 +36,7 @@ export class WorkerPool {
     // Workers always run the built file; when this module runs from source (tests), that is in dist/.
     const here = fileURLToPath(import.meta.url);
     const exec = here.endsWith('.ts') ? here.replace(/src[\\/]worker-pool\.ts$/, 'dist/worker-main.js') : here.replace(/worker-pool\.js$/, 'worker-main.js');
-    cluster.setupPrimary({ exec, execArgv: [], args: [] });
+    cluster.setupPrimary({ exec, execArgv: [...DATA_PLANE_NODE_FLAGS], args: [] });
     await Promise.all(Array.from({ length: count }, (_, i) => this.fork(i + 1)));
   }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DATA_PLANE_NODE_FLAGS } from '../src/node-flags.js';
 
 // The built CLI, as `pnpm start` runs it (the root test script builds first).
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -14,10 +15,11 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
 
-function run(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+/** Runs the CLI as `pnpm start` does (with the data plane's node flags), or with `nodeFlags`. */
+function run(args: string[], nodeFlags: readonly string[] = DATA_PLANE_NODE_FLAGS): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   // Tokens from the caller's environment would stop podgate generating its own.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PODGATE_')));
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -56,6 +58,15 @@ describe('podgate CLI', () => {
     expect(await r.exited).toBe(2);
     expect(r.output()).toContain('/nonexistent/podgate.yaml');
     expect(r.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('warns when node was started without the data plane flags, and only then', async () => {
+    const without = run(['--config', '/nonexistent/podgate.yaml'], []);
+    await without.exited;
+    expect(without.output()).toContain('started without --no-memory-reducer');
+    const with_ = run(['--config', '/nonexistent/podgate.yaml']);
+    await with_.exited;
+    expect(with_.output()).not.toContain('--no-memory-reducer');
   });
 
   it('refuses an unknown flag with the usage', async () => {
