@@ -15,7 +15,7 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 ]);
 
 /** Header names listed in a Connection header value, lower case; null when there are none. */
-function connectionTokens(value: string | undefined): Set<string> | null {
+export function connectionTokens(value: string | undefined): Set<string> | null {
   if (value === undefined || value === '') return null;
   // Nearly every message says one of these: no split, no Set (this runs twice a request).
   if (value.length <= 10) {

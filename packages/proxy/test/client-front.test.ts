@@ -14,6 +14,9 @@ const KEEP_ALIVE_MS = 400;
 
 const CHUNKED = 'HTTP/1.1 200 OK\r\ndate: Mon, 01 Jan 2024 00:00:00 GMT\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n';
 
+// Small enough for the pod's whole answer to reach podgate in one read (no backpressure to undici).
+const MID = 'm'.repeat(8 * 1024);
+
 function answer(socket: net.Socket, head: string): void {
   const [line = ''] = head.split('\r\n');
   const [method = '', path = ''] = line.split(' ');
@@ -21,6 +24,7 @@ function answer(socket: net.Socket, head: string): void {
   else if (path === '/eof') socket.end('HTTP/1.1 200 OK\r\ndate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\r\nuntil the close');
   else if (path === '/no-date') socket.write('HTTP/1.1 204 No Content\r\n\r\n');
   else if (path === '/named') socket.write('HTTP/1.1 200 OK\r\nconnection: x-hop\r\nx-hop: secret\r\nx-kept: yes\r\ncontent-length: 2\r\n\r\nok');
+  else if (path === '/mid') socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${MID.length}\r\n\r\n${MID}`);
   else if (path === '/slow') setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow'), 150);
   else socket.write('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
 }
@@ -127,6 +131,31 @@ describe('client side: connections', () => {
     expect(x.responses[0]?.body).toBe('slow');
     expect(x.closed).toBe(true);
     expect(podRequests - before).toBe(1);
+  });
+
+  it('stops taking pipelined requests from a client that does not read its answers, and answers them all once it does', async () => {
+    const count = 3000; // 24 MiB of answers: more than the kernel's buffers hold
+    const before = podRequests;
+    const socket = net.connect(port, '127.0.0.1');
+    socket.pause();
+    socket.write('GET /mid HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count));
+    await new Promise((r) => setTimeout(r, 1000));
+    const whileStalled = podRequests - before;
+    expect(whileStalled).toBeGreaterThan(0);
+    expect(whileStalled).toBeLessThan(count / 2);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.resume();
+    // Until every request reached the pod and the answers stopped coming.
+    const deadline = Date.now() + 10_000;
+    let last = -1;
+    while ((podRequests - before < count || received !== last) && Date.now() < deadline) {
+      last = received;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    socket.destroy();
+    expect(podRequests - before).toBe(count);
+    expect(received).toBeGreaterThan(count * MID.length);
   });
 
   it('reads a request split into single bytes', async () => {

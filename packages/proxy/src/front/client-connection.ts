@@ -38,7 +38,8 @@ export class ClientConnection {
   idleSince: number;
   /** Requests answered: an idle connection that served none waits the header timeout, else keep-alive's. */
   served = 0;
-  private paused = 0;
+  private pausedBy = 0;
+  private pausedAt = 0;
   /** The socket's handle when the parser reads it (consume); null when bytes come as 'data'. */
   private handle: StreamHandle | null = null;
   /** A 4xx to send once the responses before it ended (a malformed or too slow request), then close. */
@@ -76,6 +77,11 @@ export class ClientConnection {
     socket.on('close', this.onClose);
   }
 
+  /** podgate stopped reading the socket (a queue of requests, a body the pod is slow to take). */
+  get paused(): boolean {
+    return this.pausedBy !== 0;
+  }
+
   /** Nothing is being read or answered. */
   get idle(): boolean {
     return this.queue.length === 0 && this.messageStart === 0;
@@ -87,7 +93,8 @@ export class ClientConnection {
   }
 
   pauseReading(reason = PAUSED_BY_BODY): void {
-    if (this.paused === 0) {
+    if (this.pausedBy === 0) {
+      this.pausedAt = Date.now();
       // A consumed handle is read by the parser, not the stream: stop the handle itself.
       const handle = this.handle;
       if (handle === null) this.socket.pause();
@@ -96,13 +103,16 @@ export class ClientConnection {
         handle.readStop();
       }
     }
-    this.paused |= reason;
+    this.pausedBy |= reason;
   }
 
   resumeReading(reason = PAUSED_BY_BODY): void {
-    if ((this.paused & reason) === 0) return;
-    this.paused &= ~reason;
-    if (this.paused !== 0 || this.socket.destroyed) return;
+    if ((this.pausedBy & reason) === 0) return;
+    this.pausedBy &= ~reason;
+    if (this.pausedBy !== 0 || this.socket.destroyed) return;
+    // Time podgate did not read is not the client's: a request cut at the end of the last read
+    // must not hit the header or request timeout for it.
+    if (this.messageStart !== 0) this.messageStart += Date.now() - this.pausedAt;
     const handle = this.handle;
     if (handle === null) this.socket.resume();
     else if (!handle.reading) {
@@ -119,7 +129,7 @@ export class ClientConnection {
   /** Stop taking requests; close when the ones in flight are answered (server shutdown). */
   drain(): void {
     this.closing = true;
-    if (this.idle) this.socket.destroy();
+    if (this.idle) this.closeGracefully();
   }
 
   /** @internal an exchange's response ended */
@@ -136,7 +146,17 @@ export class ClientConnection {
     this.queue.shift();
     this.served++;
     this.drainListener = null;
+    this.startNext();
+  }
+
+  private readonly startNext = (): void => {
     const head = this.queue[0];
+    if (head !== undefined && this.socket.writableNeedDrain) {
+      // The client is not reading its answers: the next pipelined one waits until it does, so
+      // answers cannot pile up in memory (node:http stops reading such a socket too).
+      this.drainListener = this.startNext;
+      return;
+    }
     if (head !== undefined) {
       if (this.queue.length < 2) this.resumeReading(PAUSED_BY_QUEUE);
       // Not from here: a run of pipelined requests answered at once (404s, say) would nest a
@@ -151,8 +171,8 @@ export class ClientConnection {
     }
     this.resumeReading(PAUSED_BY_QUEUE);
     this.idleSince = Date.now();
-    if (this.closing) this.socket.destroy();
-  }
+    if (this.closing) this.closeGracefully();
+  };
 
   private readonly startHead = (head: ClientExchange): void => {
     if (this.queue[0] === head && !this.socket.destroyed) this.front.onExchange(head);

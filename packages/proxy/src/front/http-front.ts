@@ -122,7 +122,7 @@ export class HttpFront {
   private checkTimers(now: number): void {
     const o = this.options;
     for (const conn of this.connections) {
-      if (conn.socket.destroyed) continue;
+      if (conn.socket.destroyed || conn.paused) continue;
       if (conn.messageStart !== 0) {
         const limit = conn.readingHead ? o.headerTimeoutMs : o.requestTimeoutMs;
         if (now - conn.messageStart >= limit) conn.timedOut();

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { HOP_BY_HOP } from '../hop-by-hop.js';
+import { connectionTokens, HOP_BY_HOP } from '../hop-by-hop.js';
 
 /*
  * The head of a response to a client, written from the pod's raw header buffers (undici's) without
@@ -19,21 +19,14 @@ export function nameIs(name: Buffer, lower: string): boolean {
   return true;
 }
 
+function isKeepAlive(value: Buffer): boolean {
+  return nameIs(value, 'keep-alive');
+}
+
 function isHopByHop(name: Buffer): boolean {
   if (name.length >= HOP_LENGTHS.length || HOP_LENGTHS[name.length] !== 1) return false;
   for (const hop of HOP_BY_HOP) if (nameIs(name, hop)) return true;
   return false;
-}
-
-/** Names a Connection header value lists besides close/keep-alive, lower case; null if none. */
-function connectionTokens(value: string): Set<string> | null {
-  let tokens: Set<string> | null = null;
-  for (const part of value.split(',')) {
-    const t = part.trim().toLowerCase();
-    if (t === '' || t === 'close' || t === 'keep-alive') continue;
-    (tokens ??= new Set()).add(t);
-  }
-  return tokens;
 }
 
 export interface HeadFacts {
@@ -70,7 +63,8 @@ export function scanResponseHeaders(raw: readonly Buffer[], facts: HeadFacts): v
   let named: Set<string> | null = null;
   for (let i = 0; i < n; i += 2) {
     const name = raw[i] as Buffer;
-    if (name.length === 10 && nameIs(name, 'connection')) {
+    // Pods say Connection: keep-alive on nearly every response: no string made for that.
+    if (name.length === 10 && nameIs(name, 'connection') && !isKeepAlive(raw[i + 1] as Buffer)) {
       const tokens = connectionTokens((raw[i + 1] as Buffer).toString('latin1'));
       if (tokens !== null) for (const t of tokens) (named ??= new Set()).add(t);
     }
