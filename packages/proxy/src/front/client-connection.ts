@@ -276,6 +276,7 @@ export class ClientConnection {
 
   // llhttp hands over header fields in batches of 32 pairs before the head ends, when there are more.
   private readonly onHeaders = (fields: string[], url: string): void => {
+    if (this.ignoreInput) return;
     this.headerFields = this.headerFields === null ? fields : this.headerFields.concat(fields);
     this.headerUrl += url;
   };

@@ -177,6 +177,8 @@ export class ClientExchange {
         this.closeAfter = true;
       }
     }
+    // The client is still sending a body the pod answered without: the connection closes after.
+    if (this.bodyPending()) this.closeAfter = true;
     extra += this.connectionLines();
     this.head = buildHead(status, statusText, raw, facts, extra);
   }
@@ -184,7 +186,8 @@ export class ClientExchange {
   /** A body chunk; false when the socket's buffer is full (wait for onDrain). */
   write(chunk: Buffer): boolean {
     const socket = this.conn.socket;
-    if (socket.destroyed) return true;
+    // An empty chunk would read as the last one in chunked framing.
+    if (socket.destroyed || chunk.length === 0) return true;
     const head = this.head;
     if (head === null && !this.chunked) return socket.write(chunk);
     socket.cork();
