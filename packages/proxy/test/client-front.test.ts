@@ -158,6 +158,22 @@ describe('client side: connections', () => {
     expect(received).toBeGreaterThan(count * MID.length);
   });
 
+  it('keeps an HTTP/1.0 keep-alive connection open for the next request', async () => {
+    const x = await exchange(port, ['GET /named HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /named HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n'], { until: finals(2) });
+    expect(x.responses.map((r) => [r.status, r.body, r.headers.connection])).toEqual([
+      [200, 'ok', 'keep-alive'],
+      [200, 'ok', 'keep-alive'],
+    ]);
+  });
+
+  it('answers 417 to an unknown expectation on a request without a body, without reaching the pod', async () => {
+    const before = podRequests;
+    const x = await exchange(port, ['GET /named HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n']);
+    expect(x.responses.map((r) => r.status)).toEqual([417]);
+    expect(x.closed).toBe(true);
+    expect(podRequests - before).toBe(0);
+  });
+
   it('reads a request split into single bytes', async () => {
     const raw = 'GET /named HTTP/1.1\r\nHost: x\r\n\r\n';
     const x = await exchange(port, [...raw], { gapMs: 2, until: finals(1) });
