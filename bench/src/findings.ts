@@ -40,6 +40,17 @@ export function findings(results: readonly ThroughputResult[], workloads: readon
         .filter((r): r is ThroughputResult => r !== undefined)
         .map((r) => `${(pg1.rps / r.rps).toFixed(2)}× ${r.target}${pg1.rps >= 1.5 * r.rps ? ' (≥ 1.5×)' : ' (< 1.5×)'}`);
       if (versus.length > 0) out.push(`${w.id}: podgate 1w is ${versus.join(', ')}.`);
+      // On a busy machine req/s also says how much CPU the others left the target; the CPU a request
+      // it used says what its code costs.
+      const others = (['fastify', 'http-proxy', 'caddy', 'nginx'] as const).map((id) => get(id)).filter((r): r is ThroughputResult => r !== undefined);
+      if (others.length > 0) {
+        const us = cpuPerRequestUs(pg1);
+        out.push(
+          `${w.id}: CPU a request, podgate 1w ${us.toFixed(0)} µs; ` +
+            others.map((r) => `${r.target} ${cpuPerRequestUs(r).toFixed(0)} µs (${(cpuPerRequestUs(r) / us).toFixed(2)}×)`).join(', ') +
+            '.',
+        );
+      }
       const pg2 = get('podgate-2w');
       if (pg2 !== undefined) {
         // With wrk and the pods on the same cores, 2 workers get what the others leave: req/s per
@@ -86,4 +97,9 @@ export function rssGrowth(r: ThroughputResult): string | null {
     `RSS after each round ${rss.map(mib).join(', ')} MiB: ${grown >= 0 ? '+' : '−'}${mib(Math.abs(grown))} MiB from the first to the last ` +
     `over ${requests} requests (${(grown / Math.max(1, requests)).toFixed(0)} B a request; the heap's size moves by tens of MiB between rounds).`
   );
+}
+
+/** µs of the target's CPU per request served (its cores over its req/s). */
+export function cpuPerRequestUs(r: ThroughputResult): number {
+  return (r.targetCores * 1e6) / Math.max(1, r.rps);
 }

@@ -7,6 +7,7 @@ import type { PickBench } from './pick-bench.js';
 import type { Target, TargetId } from './target.js';
 import type { ThroughputResult } from './throughput.js';
 import type { Workload } from './workloads.js';
+import { cpuPerRequestUs } from './findings.js';
 
 export interface BenchReport {
   startedAt: string;
@@ -51,7 +52,7 @@ function throughputRows(report: BenchReport, workload: Workload): Row[] {
   const results = report.throughput.filter((r) => r.workload === workload.id);
   const direct = results.find((r) => r.target === 'direct')?.rps ?? Number.NaN;
   const pg1 = results.find((r) => r.target === 'podgate-1w')?.rps ?? Number.NaN;
-  const rows: Row[] = [['target', 'req/s', '× direct', '× podgate-1w', 'p50 ms', 'p99 ms', 'errors', 'spread', 'CPU target/pods/wrk/other', 'machine']];
+  const rows: Row[] = [['target', 'req/s', '× direct', '× podgate-1w', 'p50 ms', 'p99 ms', 'errors', 'spread', 'CPU µs/req', 'CPU target/pods/wrk/other', 'machine']];
   for (const r of results) {
     rows.push([
       r.target,
@@ -62,6 +63,7 @@ function throughputRows(report: BenchReport, workload: Workload): Row[] {
       fixed(r.p99Ms, 2),
       String(r.errors),
       `${fixed(r.spread * 100, 0)} %`,
+      fixed(cpuPerRequestUs(r), 0),
       [r.targetCores, r.podCores, r.wrkCores, r.otherCores].map((c) => fixed(c, 2)).join(' / '),
       `${fixed(r.machineBusy * 100, 0)} %`,
     ]);
@@ -127,7 +129,7 @@ export function formatMarkdown(report: BenchReport): string {
   for (const w of report.workloads) out.push(`### ${workloadTitle(report, w)}`, '', markdown(throughputRows(report, w), 1), '');
   out.push(
     'Errors are non-2xx answers (wrk counts status ≥ 400) plus socket errors (connect, read, write, timeout), summed over the measured rounds. ' +
-      'Spread is (max − min) / median of the rounds\' req/s. CPU is in cores (1.00 = one core busy), medians over the rounds: the target\'s process group ' +
+      'Spread is (max − min) / median of the rounds\' req/s. CPU µs/req is the target\'s CPU time per request served. CPU is in cores (1.00 = one core busy), medians over the rounds: the target\'s process group ' +
       '(for direct, the pod), the four pods, wrk, and everything else on the machine; machine is the share of all cores busy.',
     '',
   );
