@@ -17,7 +17,7 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 /** Header names listed in a Connection header value, lower case; null when there are none. */
 export function connectionTokens(value: string | undefined): Set<string> | null {
   if (value === undefined || value === '') return null;
-  // Nearly every message says one of these: no split, no Set (this runs twice a request).
+  // Nearly every message says one of these: no split, no Set (this runs for every request).
   if (value.length <= 10) {
     const v = value.toLowerCase();
     if (v === 'keep-alive' || v === 'close') return null;
@@ -49,35 +49,23 @@ export function headerDrop(names: readonly string[]): HeaderDrop {
   return { names: new Set(names), lengths };
 }
 
-const HOP_BY_HOP_ONLY = headerDrop([]);
-
 /**
  * Copies a flat raw header list ([name, value, name, value, ...]) without hop-by-hop fields, the
- * fields Connection names, and those `drop` names. Names keep their original case. Appends to
- * `out`; with `out === raw` the list is filtered in place.
+ * fields Connection names, and those `drop` names. Names keep their original case.
  */
-export function forwardableHeaders(
-  raw: readonly string[],
-  connection: string | undefined,
-  drop: HeaderDrop = HOP_BY_HOP_ONLY,
-  out: string[] = [],
-): string[] {
+export function forwardableHeaders(raw: readonly string[], connection: string | undefined, drop: HeaderDrop): string[] {
   const named = connectionTokens(connection);
   const filtered = drop.lengths;
   const dropped = drop.names;
-  const n = raw.length;
-  // In place, the write index never passes the read index.
-  let w = out === raw ? 0 : out.length;
-  for (let i = 0; i < n; i += 2) {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     // A name longer than any filtered one (255) is lower-cased and looked up like the rest.
     if (named !== null || name.length >= filtered.length || filtered[name.length] === 1) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower)) || dropped.has(lower)) continue;
     }
-    out[w++] = name;
-    out[w++] = raw[i + 1] as string;
+    out.push(name, raw[i + 1] as string);
   }
-  out.length = w;
   return out;
 }

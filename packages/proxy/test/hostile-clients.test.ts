@@ -107,10 +107,11 @@ describe('body limits', () => {
     expect(echoes(x).map((e) => [e.bodyBytes, e.headers.expect])).toEqual([[3, undefined]]);
   });
 
-  it('lets node answer 417 to an expectation it does not know', async () => {
+  it('answers 417 to an expectation it does not know', async () => {
     before = h.served();
     const x = await exchange(h.port, ['POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na'], { until: finals(1) });
     expect(x.responses.map((r) => r.status)).toEqual([417]);
+    expect(errorCode(x.responses[0])).toBe('PODGATE_EXPECTATION_FAILED');
     expect(h.served() - before).toBe(0);
   });
 });
