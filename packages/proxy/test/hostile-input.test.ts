@@ -50,6 +50,15 @@ describe('message framing (RFC 9112 §6)', () => {
     ['an unknown coding', 'Transfer-Encoding: xchunked'],
     ['a second header that ends in identity', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: identity'],
     ['a space before the colon', 'Transfer-Encoding : chunked'],
+    ['an empty value', 'Transfer-Encoding:'],
+    ['a value of spaces', 'Transfer-Encoding:   '],
+    ['a quoted chunked before a plain one', 'Transfer-Encoding: "chunked"\r\nTransfer-Encoding: chunked'],
+    ['chunked and junk before a plain chunked', 'Transfer-Encoding: chunked junk\r\nTransfer-Encoding: chunked'],
+    ['identity', 'Transfer-Encoding: identity'],
+    ['gzip before chunked', 'Transfer-Encoding: gzip, chunked'],
+    ['gzip on a line before chunked', 'Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked'],
+    ['chunked twice', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked'],
+    ['an empty list element', 'Transfer-Encoding: , chunked'],
   ])('refuses Transfer-Encoding with %s (TE.TE)', async (_name, header) => {
     await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\n${header}\r\n\r\n0\r\n\r\n${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
   });
@@ -70,10 +79,11 @@ describe('message framing (RFC 9112 §6)', () => {
     await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
   });
 
-  it('forwards chunk extensions and trailers as one request with a plain body', async () => {
+  it('forwards chunk extensions and trailers as one request with a plain body, without the trailers', async () => {
     before = h.served();
     const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nabcd\r\n0\r\nX-Trailer: 1\r\n\r\n`], { until: finals(1) });
     expect(echoes(x).map((e) => e.bodyBytes)).toEqual([4]);
+    expect(echoes(x)[0]?.headers['x-trailer']).toBeUndefined();
     expect(h.served() - before).toBe(1);
   });
 
@@ -90,6 +100,58 @@ describe('message framing (RFC 9112 §6)', () => {
     const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`], { until: finals(2), waitMs: 500 });
     expect(echoes(x).map((e) => [e.url, e.bodyBytes])).toEqual([['/echo', SMUGGLED.length]]);
     expect(h.served() - before).toBe(1);
+  });
+});
+
+// Root cause: node's parser binding hands a chunked body's trailer fields, with the request's URL
+// once more, to the onHeaders callback when the message completes; the connection kept them and
+// joined them onto the next request's head. Found by fuzzing from outside (issue 11).
+describe('one request never carries state into the next (RFC 9112 §7.1.2 trailers)', () => {
+  const ATTACKER = 'POST /echo?first HTTP/1.1\r\nHost: fuzz.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nCookie: session=attacker\r\n\r\n';
+  const VICTIM = 'GET /echo?second HTTP/1.1\r\nHost: fuzz.test\r\nCookie: session=victim\r\n\r\n';
+
+  it.each([
+    ['written 500 ms apart', [ATTACKER, VICTIM], 500],
+    ['pipelined in one write', [ATTACKER + VICTIM], 0],
+    ['split inside the trailer', [ATTACKER.slice(0, -12), ATTACKER.slice(-12) + VICTIM], 100],
+  ])("gives the next request neither the trailers nor the URL of a chunked one (%s)", async (_name, parts, gapMs) => {
+    const x = await exchange(h.port, parts, { gapMs, until: finals(2), waitMs: 2000 });
+    const got = echoes(x).map((e) => [e.url, e.headers.cookie ?? null]);
+    expect(got).toEqual([
+      ['/echo?first', null],
+      ['/echo?second', 'session=victim'],
+    ]);
+  });
+
+  it('does not route an HTTP/1.0 request without Host by the Host trailer of the request before it', async () => {
+    before = h.served();
+    const trailer = 'POST /echo?first HTTP/1.1\r\nHost: fuzz.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nHost: evil.test\r\n\r\n';
+    const x = await exchange(h.port, [trailer, 'GET /echo?second HTTP/1.0\r\n\r\n'], { gapMs: 200, until: finals(2), waitMs: 2000 });
+    expect(x.responses.map((r) => r.status)).toEqual([200, 400]);
+    expect(errorCode(x.responses[1])).toBe('PODGATE_BAD_REQUEST');
+    expect(echoes(x).map((e) => [e.url, e.headers.host])).toEqual([['/echo?first', 'fuzz.test']]);
+    expect(h.served() - before).toBe(1);
+  });
+
+  it('reads every later request on the connection exactly as sent, after trailers and after a head of more than 32 fields', async () => {
+    // Past 32 fields, and after trailers, node's binding delivers heads through onHeaders too.
+    const many = Array.from({ length: 40 }, (_, i) => `X-F${i}: ${i}\r\n`).join('');
+    const parts = [
+      ATTACKER,
+      `GET /echo?2 HTTP/1.1\r\nHost: a.test\r\n${many}\r\n`,
+      'POST /echo?3 HTTP/1.1\r\nHost: b.test\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 3\r\n\r\n',
+      'GET /echo?4 HTTP/1.1\r\nHost: c.test\r\n\r\n',
+    ];
+    const x = await exchange(h.port, parts, { gapMs: 150, until: finals(4), waitMs: 3000 });
+    const got = echoes(x).map((e) => [e.url, e.headers.host, e.headers.cookie ?? null]);
+    expect(got).toEqual([
+      ['/echo?first', 'fuzz.test', null],
+      ['/echo?2', 'a.test', null],
+      ['/echo?3', 'b.test', null],
+      ['/echo?4', 'c.test', null],
+    ]);
+    const fields = echoes(x).map((e) => Object.keys(e.headers).filter((k) => /^x-(f\d+|t)$/.test(k)).length);
+    expect(fields).toEqual([0, 40, 0, 0]);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ClientExchange } from './client-exchange.js';
+import { framingProblem } from './framing-rules.js';
 import type { HttpFront } from './http-front.js';
 import { giveParser, HTTPParser, METHODS, takeParser, type NodeHttpParser, type ParserError } from './node-parser.js';
 
@@ -271,10 +272,16 @@ export class ClientConnection {
   };
 
   private readonly onMessageBegin = (): void => {
+    // Nothing of the message before may reach this one (see onMessageComplete).
+    this.headerFields = null;
+    this.headerUrl = '';
     if (!this.ignoreInput) this.messageStart = Date.now();
   };
 
-  // llhttp hands over header fields in batches of 32 pairs before the head ends, when there are more.
+  /**
+   * llhttp hands over header fields in batches of 32 pairs before the head ends, when there are
+   * more; and, when a chunked body ends, its trailer fields together with the URL once more.
+   */
   private readonly onHeaders = (fields: string[], url: string): void => {
     if (this.ignoreInput) return;
     this.headerFields = this.headerFields === null ? fields : this.headerFields.concat(fields);
@@ -302,6 +309,12 @@ export class ClientConnection {
       this.headerUrl = '';
     }
     const ex = new ClientExchange(this, METHODS[method] ?? '', target ?? '', major, minor, headers ?? [], upgrade, keepAlive);
+    const problem = framingProblem(ex.transferEncoding);
+    if (problem !== null) {
+      // llhttp has read past this head by its own reading of the framing: nothing after it is used.
+      this.refuse(this.front.badRequestReply(problem), new Error(problem));
+      return 0;
+    }
     this.reading = ex;
     this.queue.push(ex);
     // llhttp would go on parsing what follows an Upgrade or a CONNECT as HTTP; it is not, to us.
@@ -317,6 +330,13 @@ export class ClientConnection {
   };
 
   private readonly onMessageComplete = (): void => {
+    // Root cause of a leak between requests: node's binding flushes a chunked body's trailer
+    // fields, with the request's URL again, to onHeaders just before this call. Kept, they were
+    // joined onto the next request's head (its path prefixed, a trailer Cookie or Host added).
+    // Request trailers are dropped, as nginx does: the body goes to the pod re-framed, and no
+    // field podgate acts on may arrive after the head it routed by.
+    this.headerFields = null;
+    this.headerUrl = '';
     const ex = this.reading;
     this.reading = null;
     this.messageStart = 0;

@@ -39,7 +39,7 @@ export class ClientExchange {
   /** llhttp's should_keep_alive: HTTP/1.1 without close, or HTTP/1.0 with keep-alive. */
   readonly keepAlive: boolean;
 
-  // The fields podgate acts on (first value; Connection and X-Forwarded-For joined like node does).
+  // The fields podgate acts on (first value; Connection, Transfer-Encoding and X-Forwarded-For joined like node does).
   host: string | undefined;
   hostCount = 0;
   contentLength: string | undefined;
@@ -86,7 +86,8 @@ export class ClientExchange {
       if (lower === 'host') {
         if (this.hostCount++ === 0) this.host = value;
       } else if (lower === 'content-length') this.contentLength ??= value;
-      else if (lower === 'transfer-encoding') this.transferEncoding ??= value;
+      // Every line of it: framing-rules.ts checks the whole list, not its first line.
+      else if (lower === 'transfer-encoding') this.transferEncoding = this.transferEncoding === undefined ? value : `${this.transferEncoding}, ${value}`;
       else if (lower === 'connection') this.connection = this.connection === undefined ? value : `${this.connection}, ${value}`;
       else if (lower === 'x-forwarded-for') this.forwardedFor = this.forwardedFor === undefined ? value : `${this.forwardedFor}, ${value}`;
       else if (lower === 'expect') this.expect ??= value;

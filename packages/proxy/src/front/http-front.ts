@@ -91,6 +91,13 @@ export class HttpFront {
     return rawClientError('PODGATE_BAD_REQUEST', `malformed request (${code})`, id);
   }
 
+  /** @internal the whole 400 for a request podgate's own framing rules refused */
+  badRequestReply(message: string): string {
+    const id = this.options.requestId();
+    this.options.onParseError?.('PODGATE_BAD_FRAMING', id);
+    return rawClientError('PODGATE_BAD_REQUEST', message, id);
+  }
+
   /** @internal */
   requestTimeoutReply(): string {
     return rawClientError('PODGATE_REQUEST_TIMEOUT', 'client took too long to send the request', this.options.requestId());
