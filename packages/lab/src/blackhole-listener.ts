@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { LabError } from './lab-error.js';
 
@@ -47,6 +48,9 @@ sys.stdin.read()
 `;
 
 const READY_TIMEOUT_MS = 10_000;
+// Debian's python3 starts in ~30 ms; a version manager's shim first on PATH (pyenv) adds ~250 ms,
+// which is longer than a test's pod takes to answer: the pod would not go silent in time.
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 // A loopback connect to a queue with room completes in well under a millisecond.
 const FILLER_TIMEOUT_MS = 1000;
 
@@ -95,8 +99,8 @@ function spawnReady(host: string, port: number, fd: number | undefined): Promise
   return new Promise((resolve, reject) => {
     const child =
       fd === undefined
-        ? spawn('python3', ['-c', PYTHON_SCRIPT, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] })
-        : spawn('python3', ['-c', INHERIT_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe', fd] });
+        ? spawn(PYTHON, ['-c', PYTHON_SCRIPT, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn(PYTHON, ['-c', INHERIT_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe', fd] });
     let out = '';
     let err = '';
     const fail = (error: Error): void => {

@@ -75,6 +75,12 @@ export class RequestBody {
           ex.pauseBody();
         }
       },
+      onBodyAnnounced(total) {
+        // A chunk that cannot fit is refused as its size line ends, not once its bytes came.
+        if (total <= max) return;
+        ex.setBodySink(DISCARD_BODY);
+        stream.destroy(new BodyTooLargeError(max));
+      },
       onBodyEnd: () => stream.push(null),
       onBodyError: (err) => stream.destroy(err),
     });
@@ -135,6 +141,14 @@ class BodyReader implements BodySink {
     }
     this.chunks.push(chunk);
     if (this.size > this.bufferBytes) this.done(null, RequestBody.streaming(this.chunks, this.ex, this.size, this.maxBytes));
+  }
+
+  onBodyAnnounced(total: number): void {
+    // A chunk that cannot fit is refused as its size line ends (a client may announce 2^64 - 1
+    // bytes and send none: it would otherwise hold the connection until the request timeout).
+    if (total <= this.maxBytes) return;
+    this.ex.setBodySink(DISCARD_BODY);
+    this.done(new BodyTooLargeError(this.maxBytes), RequestBody.NONE);
   }
 
   onBodyEnd(): void {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { echoes, errorCode, exchange, expectStillServing, finals, startHostileHarness, type HostileHarness } from './raw-client.js';
+import { BUFFER_BYTES, echoes, errorCode, exchange, expectStillServing, finals, MAX_BODY_BYTES, REQUEST_TIMEOUT_MS, startHostileHarness, type HostileHarness } from './raw-client.js';
 
 // Hostile request heads and bodies, written raw on a socket: each gets a 4xx with podgate's JSON
 // and a close, never reaches a pod, and leaves the proxy serving.
@@ -77,6 +77,68 @@ describe('message framing (RFC 9112 §6)', () => {
     ['a size sign', '+4\r\nabcd\r\n0\r\n\r\n'],
   ])('refuses chunked framing with %s', async (_name, body) => {
     await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
+  });
+
+  it.each([
+    ['2^64 - 1', 'ffffffffffffffff'],
+    ['one byte over the body limit', (MAX_BODY_BYTES + 1).toString(16)],
+    ['a sum of chunks over the body limit', `${(MAX_BODY_BYTES - 1).toString(16)}\r\n${'a'.repeat(MAX_BODY_BYTES - 1)}\r\n2`],
+  ])('answers 413 as soon as a chunk size line announces more than the body limit (%s)', async (_name, size) => {
+    before = h.served();
+    const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nabc`], { waitMs: 3000 });
+    expect(x.responses.map((r) => r.status)).toEqual([413]);
+    expect(errorCode(x.responses[0])).toBe('PODGATE_BODY_TOO_LARGE');
+    expect(x.closed).toBe(true);
+    // Not by the request timeout: the size line said enough.
+    expect(x.ms).toBeLessThan(REQUEST_TIMEOUT_MS);
+    expect(h.served() - before).toBe(0);
+  });
+
+  it('answers 431 to a trailer section larger than a head may be', async () => {
+    await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'PODGATE_HEADER_TOO_LARGE');
+  });
+
+  it.each([
+    ['a chunk extension of 5000 bytes', `2;e=${'a'.repeat(5000)}\r\nhi\r\n0\r\n\r\n`],
+    ['a control byte in a chunk extension', '2;e=\x01\r\nhi\r\n0\r\n\r\n'],
+    ['an obs-fold in the trailers', '0\r\nX-T: a\r\n b\r\n\r\n'],
+    ['a trailer line without a colon', '0\r\nX-T\r\n\r\n'],
+    ['a bare LF after the trailers', '0\r\nX-T: a\r\n\n'],
+    ['a bare CR after the data', '2\r\nhi\r0\r\n\r\n'],
+    ['an empty size line', '\r\nhi\r\n0\r\n\r\n'],
+  ])('refuses chunked framing with %s', async (_name, body) => {
+    await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
+  });
+
+  it('reads a chunked body sent one byte a write, and the request pipelined after it', async () => {
+    const raw = `POST /echo?a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n00a\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\nGET /echo?b HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const x = await exchange(h.port, [...raw], { gapMs: 2, until: finals(2), waitMs: 4000 });
+    expect(echoes(x).map((e) => [e.url, e.bodyBytes])).toEqual([
+      ['/echo?a', 13],
+      ['/echo?b', 0],
+    ]);
+  });
+
+  it('reads pipelined chunked requests in one write, a streamed one (over bufferBytes) among them', async () => {
+    const big = 'b'.repeat(BUFFER_BYTES * 2);
+    const chunked = (q: string, body: string): string => `POST /echo?${q} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const raw = chunked('1', 'hello') + chunked('2', big) + 'GET /echo?3 HTTP/1.1\r\nHost: x\r\n\r\n' + chunked('4', 'x');
+    const x = await exchange(h.port, [raw], { until: finals(4), waitMs: 4000 });
+    expect(echoes(x).map((e) => [e.url, e.bodyBytes])).toEqual([
+      ['/echo?1', 5],
+      ['/echo?2', big.length],
+      ['/echo?3', 0],
+      ['/echo?4', 1],
+    ]);
+  });
+
+  it('forwards nothing sent after a chunked request that said Connection: close', async () => {
+    before = h.served();
+    const raw = `POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n${SMUGGLED}`;
+    const x = await exchange(h.port, [raw], { waitMs: 1500 });
+    expect(echoes(x).map((e) => e.url)).toEqual(['/echo']);
+    expect(x.closed).toBe(true);
+    expect(h.served() - before).toBe(1);
   });
 
   it('forwards chunk extensions and trailers as one request with a plain body, without the trailers', async () => {

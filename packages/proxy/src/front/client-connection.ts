@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import { ClientExchange } from './client-exchange.js';
+import { ChunkedBodyDecoder, ChunkedFramingError, type ChunkedBodyEvents } from './chunked-body.js';
 import { framingProblem } from './framing-rules.js';
 import type { HttpFront } from './http-front.js';
-import { giveParser, HTTPParser, METHODS, takeParser, type NodeHttpParser, type ParserError } from './node-parser.js';
+import { giveParser, HTTPParser, METHODS, resetParser, STOP_AFTER_HEAD, takeParser, type NodeHttpParser, type ParserError } from './node-parser.js';
 
 // Reasons to stop reading the socket; it reads again when none is left.
 const PAUSED_BY_BODY = 1;
@@ -17,7 +18,7 @@ const LINGER_MS = 2000;
  * at a time, in order (pipelined requests wait for the ones before them, as in nginx). It owns the
  * connection's timers (header, request, keep-alive), which the front checks on an interval.
  */
-export class ClientConnection {
+export class ClientConnection implements ChunkedBodyEvents {
   readonly socket: Socket;
   readonly front: HttpFront;
   readonly remoteAddress: string;
@@ -43,6 +44,12 @@ export class ClientConnection {
   private pausedAt = 0;
   /** The socket's handle when the parser reads it (consume); null when bytes come as 'data'. */
   private handle: StreamHandle | null = null;
+  /** The handle the parser can consume (a StreamBase), consumed or not. */
+  private readonly streamHandle: StreamHandle | null = null;
+  /** The chunked body being read (by podgate, not llhttp: chunked-body.ts); null when none is. */
+  private chunked: ChunkedBodyDecoder | null = null;
+  /** llhttp reports a chunked request complete as it hands it over at its head: not yet, to us. */
+  private skipMessageComplete = false;
   /** A 4xx to send once the responses before it ended (a malformed or too slow request), then close. */
   private finalError: string | null = null;
   /** Bytes from the client are no longer read as requests (after an error, an upgrade, a close). */
@@ -68,6 +75,7 @@ export class ClientConnection {
     const handle = (socket as Socket & { _handle?: StreamHandle | null })._handle;
     if (handle?.isStreamBase === true && handle._consumed !== true) {
       handle._consumed = true;
+      this.streamHandle = handle;
       this.handle = handle;
       parser[HTTPParser.kOnExecute] = this.onExecute;
       parser.consume(handle);
@@ -224,15 +232,114 @@ export class ClientConnection {
 
   private readonly onData = (data: Buffer): void => {
     if (this.ignoreInput) return;
+    if (this.chunked !== null) {
+      this.readChunked(data, 0);
+      return;
+    }
     const parser = this.parser as NodeHttpParser;
     const ret = parser.execute(data);
-    if (typeof ret !== 'number' && !this.ignoreInput) this.parseError(ret);
+    if (typeof ret !== 'number') {
+      if (!this.ignoreInput) this.parseError(ret);
+    } else if (this.chunked !== null) {
+      // llhttp stopped after a chunked request's head: its body starts there.
+      this.readChunked(data, ret);
+    }
   };
 
   /** After the parser parsed what it read from a consumed handle. */
   private readonly onExecute = (ret: number | ParserError): void => {
-    if (typeof ret !== 'number' && !this.ignoreInput) this.parseError(ret);
+    if (typeof ret !== 'number') {
+      if (!this.ignoreInput) this.parseError(ret);
+      return;
+    }
+    if (this.chunked === null || this.ignoreInput) return;
+    // llhttp stopped after a chunked request's head. The rest of this read (valid only during this
+    // callback, as node's server reads an upgrade's first bytes) and what follows come as 'data'.
+    const parser = this.parser as NodeHttpParser;
+    const data = parser.getCurrentBuffer();
+    this.releaseHandle();
+    this.readChunked(data, ret);
   };
+
+  /**
+   * Reads a chunked body from `data` at `at`; once it ends, hands what follows back to llhttp
+   * (which may stop at another chunked head in it), and gives it the handle again.
+   */
+  private readChunked(data: Buffer, at: number): void {
+    let from = at;
+    while (this.chunked !== null && !this.ignoreInput) {
+      let end: number;
+      try {
+        end = this.chunked.read(data, from);
+      } catch (err) {
+        this.chunked = null;
+        const framing = err as ChunkedFramingError;
+        this.refuse(framing.tooLarge ? this.front.parseErrorReply('HPE_HEADER_OVERFLOW') : this.front.badRequestReply(`malformed chunked body: ${framing.message}`), framing);
+        return;
+      }
+      if (end < 0) return;
+      this.chunked = null;
+      this.messageComplete();
+      if (this.ignoreInput) return;
+      const parser = this.parser as NodeHttpParser;
+      resetParser(parser, this.front.maxHeaderBytes);
+      if (end === data.length) break;
+      const ret = parser.execute(data.subarray(end));
+      if (typeof ret !== 'number') {
+        if (!this.ignoreInput) this.parseError(ret);
+        return;
+      }
+      from = end + ret;
+    }
+    if (this.chunked === null && !this.ignoreInput) this.consumeHandle();
+  }
+
+  /** Bytes come as 'data' events from now on (a chunked body is being read). */
+  private releaseHandle(): void {
+    if (this.handle === null) return;
+    (this.parser as NodeHttpParser).unconsume();
+    this.handle = null;
+    // The stream takes over reading: it must agree with podgate on whether to read.
+    if (this.pausedBy !== 0) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** The parser reads the handle in C++ again (as in the constructor). */
+  private consumeHandle(): void {
+    const handle = this.streamHandle;
+    if (handle === null || this.handle !== null || this.socket.destroyed) return;
+    (this.parser as NodeHttpParser).consume(handle);
+    this.handle = handle;
+    if (this.pausedBy !== 0) {
+      if (handle.reading) {
+        handle.reading = false;
+        handle.readStop();
+      }
+    } else if (!handle.reading) {
+      handle.reading = true;
+      handle.readStart();
+    }
+  }
+
+  /** @internal chunked-body.ts */
+  onChunkData(piece: Buffer): void {
+    this.reading?.pushBody(piece);
+  }
+
+  /** @internal chunked-body.ts */
+  onChunkAnnounced(total: number): boolean {
+    const ex = this.reading;
+    if (ex === null) return true;
+    ex.announceBody(total);
+    if (!ex.bodyDiscarded) return true;
+    // Refused as too large (its 413 is on its way): nothing more of it is read, nor after it, so
+    // no framing error in the bytes that follow can answer first. Its response closes.
+    this.ignoreInput = true;
+    this.chunked = null;
+    this.reading = null;
+    this.messageStart = 0;
+    return false;
+  }
 
   private parseError(err: ParserError): void {
     // RFC 9112 §9.6: after a request that said close, further bytes are not a request.
@@ -268,6 +375,7 @@ export class ClientConnection {
     this.parser = null;
     if (parser === null) return;
     if (this.handle !== null) parser.unconsume();
+    this.chunked = null;
     giveParser(parser);
   };
 
@@ -319,10 +427,14 @@ export class ClientConnection {
     this.queue.push(ex);
     // llhttp would go on parsing what follows an Upgrade or a CONNECT as HTTP; it is not, to us.
     if (upgrade) this.ignoreInput = true;
+    else if (ex.transferEncoding !== undefined) {
+      this.chunked = new ChunkedBodyDecoder(this, this.front.maxHeaderBytes);
+      this.skipMessageComplete = true;
+    }
     if (this.queue.length === 1) this.front.onExchange(ex);
     // One request read ahead at most: the rest wait in the socket.
     else if (this.queue.length >= 2) this.pauseReading(PAUSED_BY_QUEUE);
-    return 0;
+    return this.chunked === null ? 0 : STOP_AFTER_HEAD;
   };
 
   private readonly onBody = (chunk: Buffer): void => {
@@ -330,6 +442,14 @@ export class ClientConnection {
   };
 
   private readonly onMessageComplete = (): void => {
+    if (this.skipMessageComplete) {
+      this.skipMessageComplete = false;
+      return;
+    }
+    this.messageComplete();
+  };
+
+  private messageComplete(): void {
     // Root cause of a leak between requests: node's binding flushes a chunked body's trailer
     // fields, with the request's URL again, to onHeaders just before this call. Kept, they were
     // joined onto the next request's head (its path prefixed, a trailer Cookie or Host added).
@@ -344,7 +464,10 @@ export class ClientConnection {
     ex.endBody();
     // Answered before its body ended: the next request can go now.
     if (ex.finished && this.queue[0] === ex && !ex.closeAfter) this.next();
-  };
+    // RFC 9112 §9.6: after a request that said close, further bytes are not a request (llhttp
+    // refuses them itself, HPE_CLOSED_CONNECTION, but not after a body it did not read).
+    if (!ex.keepAlive) this.ignoreInput = true;
+  }
 }
 
 function noop(): void {}

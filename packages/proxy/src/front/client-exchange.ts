@@ -4,13 +4,15 @@ import { buildHead, scanResponseHeaders, type HeadFacts } from './response-head.
 /** Where a request body goes as it arrives (a buffering reader, then maybe a stream to a pod). */
 export interface BodySink {
   onBody(chunk: Buffer): void;
+  /** A chunk size line said the body will be `total` bytes once that chunk arrives. */
+  onBodyAnnounced(total: number): void;
   onBodyEnd(): void;
   /** The client left or was too slow before the body ended. */
   onBodyError(err: Error): void;
 }
 
 /** For a body nobody wants any more (refused, or past the limit): its bytes are read and dropped. */
-export const DISCARD_BODY: BodySink = { onBody() {}, onBodyEnd() {}, onBodyError() {} };
+export const DISCARD_BODY: BodySink = { onBody() {}, onBodyAnnounced() {}, onBodyEnd() {}, onBodyError() {} };
 
 /** Who answers the exchange: told when the client goes away before the response ended. */
 export interface ExchangeOwner {
@@ -63,6 +65,8 @@ export class ClientExchange {
   private readonly conn: ClientConnection;
   private sink: BodySink | null = null;
   private pending: Buffer[] | null = null;
+  /** The largest body size chunk size lines announced before a sink was set (0: none). */
+  private announced = 0;
   /** Written with the first body bytes (one writev). */
   private head: Buffer | null = null;
   private chunked = false;
@@ -95,6 +99,11 @@ export class ClientExchange {
     }
   }
 
+  /** Its body is read only to be dropped (refused as too large, or answered without it). */
+  get bodyDiscarded(): boolean {
+    return this.sink === DISCARD_BODY;
+  }
+
   get remoteAddress(): string {
     return this.conn.remoteAddress;
   }
@@ -110,11 +119,15 @@ export class ClientExchange {
   /** Body chunks from now on go to `sink` (those that came before it first, in order). */
   setBodySink(sink: BodySink): void {
     this.sink = sink;
+    // Each call goes to the sink of the moment: one may hand over to another (a buffering reader
+    // to a stream past bufferBytes, or to DISCARD_BODY past maxBytes) while pending bytes remain.
     const pending = this.pending;
     if (pending !== null) {
       this.pending = null;
-      for (const chunk of pending) sink.onBody(chunk);
+      for (const chunk of pending) this.sink.onBody(chunk);
     }
+    if (this.announced !== 0) this.sink.onBodyAnnounced(this.announced);
+    if (this.sink !== sink) return;
     if (this.receiveError !== null) sink.onBodyError(this.receiveError);
     else if (this.complete) sink.onBodyEnd();
   }
@@ -132,6 +145,12 @@ export class ClientExchange {
   pushBody(chunk: Buffer): void {
     if (this.sink !== null) this.sink.onBody(chunk);
     else (this.pending ??= []).push(chunk);
+  }
+
+  /** @internal the connection's chunked body reader */
+  announceBody(total: number): void {
+    if (this.sink !== null) this.sink.onBodyAnnounced(total);
+    else this.announced = total;
   }
 
   /** @internal */

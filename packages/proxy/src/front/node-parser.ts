@@ -24,6 +24,8 @@ export interface NodeHttpParser {
   /** Reads the stream handle in C++ and parses what it reads there: no Buffer for the raw bytes. */
   consume(handle: object): void;
   unconsume(): void;
+  /** A copy of the bytes being parsed; valid inside execute's callbacks and kOnExecute. */
+  getCurrentBuffer(): Buffer;
   [callback: number]: unknown;
 }
 
@@ -53,8 +55,19 @@ const RESOURCE = {};
 /** A request parser set up for a new connection. */
 export function takeParser(maxHeaderSize: number): NodeHttpParser {
   const parser = pool.pop() ?? new HTTPParser();
-  parser.initialize(HTTPParser.REQUEST, RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
+  resetParser(parser, maxHeaderSize);
   return parser;
+}
+
+/**
+ * What the head callback returns to stop llhttp right after the head, as node's client does for
+ * a CONNECT response: llhttp reports the message complete, and execute returns the head's length.
+ */
+export const STOP_AFTER_HEAD = 2;
+
+/** Sets a parser up for a new message, after a stop at a head: its callbacks stay. */
+export function resetParser(parser: NodeHttpParser, maxHeaderSize: number): void {
+  parser.initialize(HTTPParser.REQUEST, RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
 }
 
 /** Gives a parser back once its connection closed (never from inside its own callbacks). */
