@@ -8,7 +8,7 @@ import {
   type PeerStateReason,
 } from '@podgate/protocol';
 import { LeastRequest } from './least-request.js';
-import { FULL_WEIGHT, Peer, type PeerHold } from './peer.js';
+import { FULL_WEIGHT, KNOWN_DEAD_REASONS, Peer, type PeerHold } from './peer.js';
 import type { Picker } from './picker.js';
 import { SmoothRoundRobin } from './smooth-round-robin.js';
 
@@ -66,6 +66,12 @@ export class PeerTable<H = unknown> {
   private readonly options: PeerTableOptions;
   private readonly peers = new Map<string, Peer<H>>();
   private readonly holds = new Map<string, { hold: PeerHold; goneSince: number | null }>();
+  /**
+   * Known-dead peers that left DNS, until their ejection would have ended: a stale answer (a
+   * resolver's cache, one nameserver behind another) that lists the address again brings it back
+   * ejected, to return through its probe like any other, not as a fresh active peer.
+   */
+  private readonly recentlyDead = new Map<string, { until: number; reason: PeerStateReason; ejections: number }>();
   private readonly picker: Picker;
   private eligible: Peer<H>[] = [];
   private panic = false;
@@ -115,7 +121,7 @@ export class PeerTable<H = unknown> {
         diff.added.push(address);
       } else if (!peer.listed) {
         peer.listed = true;
-        this.applyListedState(peer, now, 'peer_added');
+        if (!this.relistDead(peer, now)) this.applyListedState(peer, now, 'peer_added');
         diff.added.push(address);
       }
       const hold = this.holds.get(address);
@@ -125,6 +131,10 @@ export class PeerTable<H = unknown> {
       if (next.has(peer.address) || !peer.listed) continue;
       peer.listed = false;
       diff.removed.push(peer.address);
+      // Only where returns are decided (a replica follows what its owner decides for a re-listed peer).
+      if (peer.knownDead && this.options.autoReturn !== false) {
+        this.recentlyDead.set(peer.address, { until: peer.ejectedUntil as number, reason: peer.reason, ejections: peer.ejections });
+      }
       const hold = this.holds.get(peer.address);
       if (hold !== undefined) hold.goneSince = now;
       if (peer.inFlight === 0) this.removePeer(peer, now);
@@ -134,6 +144,11 @@ export class PeerTable<H = unknown> {
     if (next.size > 0) this.seeded = true;
     this.rebuild(now);
     return diff;
+  }
+
+  /** How many peers a new request may go to now (0: none is alive that podgate knows of). */
+  get usable(): number {
+    return this.eligible.length;
   }
 
   /** The next peer for a request, or null when none is usable (or all usable ones were tried). */
@@ -206,7 +221,10 @@ export class PeerTable<H = unknown> {
     peer.failures[cause] = (peer.failures[cause] ?? 0) + 1;
     peer.lastFailure = { cause, at: now, detail };
     peer.consecutiveFailures++;
-    if (peer.state !== 'active') return false;
+    if (peer.state !== 'active') {
+      // Picked in panic, it failed again, now showing its pod is gone: known dead from now on.
+      return peer.autoEjected && KNOWN_DEAD_REASONS.has(cause as PeerStateReason) && this.ejectPeer(peer, cause as PeerStateReason, now, detail) !== null;
+    }
     let reason: PeerStateReason;
     if (EJECT_AT_ONCE.has(cause)) {
       reason = cause as PeerStateReason;
@@ -224,7 +242,15 @@ export class PeerTable<H = unknown> {
    * Ejection time is base × ejections so far, capped; returns when it ends.
    */
   ejectPeer(peer: Peer<H>, reason: PeerStateReason, now: number, detail: string): number | null {
-    if (peer.state !== 'active') return peer.ejectedUntil;
+    if (peer.state !== 'active') {
+      // An ejection on response-level evidence becomes known dead on dead-pod evidence (its time
+      // stays); nothing else changes an ejected peer.
+      if (peer.autoEjected && !peer.knownDead && KNOWN_DEAD_REASONS.has(reason)) {
+        this.transition(peer, 'ejected', reason, now, 'peer_ejected', detail);
+        this.rebuild(now);
+      }
+      return peer.ejectedUntil;
+    }
     // Envoy's rule: the multiplier decays once a peer stayed healthy for the longest ejection time.
     if (peer.ejections > 0 && now - peer.lastReturnAt > this.options.maxEjectionMs) peer.ejections = 0;
     peer.ejections++;
@@ -246,7 +272,7 @@ export class PeerTable<H = unknown> {
     peer.hold = hold;
     if (hold !== null) this.holds.set(address, { hold, goneSince: null });
     else this.holds.delete(address);
-    if (peer.state === state && peer.ejectedUntil === until) return;
+    if (peer.state === state && peer.ejectedUntil === until && peer.reason === reason) return;
     if (state === 'ejected' && until !== null && peer.state !== 'ejected') peer.ejections++;
     peer.state = state === 'draining' && peer.inFlight === 0 ? 'drained' : state;
     peer.reason = reason;
@@ -397,7 +423,20 @@ export class PeerTable<H = unknown> {
     peer.hold = hold?.hold ?? null;
     peer.state = 'terminating'; // so applyListedState reports the entry
     if (this.seeded) this.startRamp(peer, now);
-    this.applyListedState(peer, now, 'peer_added');
+    if (!this.relistDead(peer, now)) this.applyListedState(peer, now, 'peer_added');
+  }
+
+  /** A known-dead address DNS lists again (recentlyDead): back as ejected, until its probe passes. */
+  private relistDead(peer: Peer<H>, now: number): boolean {
+    const dead = this.recentlyDead.get(peer.address);
+    if (dead === undefined) return false;
+    this.recentlyDead.delete(peer.address);
+    if (dead.until <= now || peer.hold !== null) return false;
+    peer.ejections = dead.ejections;
+    peer.ejectedUntil = dead.until;
+    this.nextExpiry = Math.min(this.nextExpiry, dead.until);
+    this.transition(peer, 'ejected', dead.reason, now, 'peer_added', 'listed again while known dead: returns when its probe passes');
+    return true;
   }
 
   /** State of a listed peer from its hold; `added` names the event when it (re)enters DNS. */
@@ -421,6 +460,7 @@ export class PeerTable<H = unknown> {
   }
 
   private forgetOldHolds(now: number): void {
+    for (const [address, dead] of this.recentlyDead) if (dead.until <= now) this.recentlyDead.delete(address);
     const keep = this.options.holdRetentionMs ?? DEFAULT_HOLD_RETENTION_MS;
     for (const [address, h] of this.holds) {
       if (h.goneSince !== null && now - h.goneSince > keep && !this.peers.has(address)) this.holds.delete(address);
@@ -453,16 +493,21 @@ export class PeerTable<H = unknown> {
   /**
    * Recomputes the eligible set. Panic rule: when automatic ejections leave fewer active peers
    * than (100 − maxEjectedPercent) % of the peers DNS lists and no operator holds, route to the
-   * automatically ejected ones too rather than fail everything (Envoy's healthy panic threshold).
+   * peers ejected on response-level evidence too rather than fail everything (Envoy's healthy
+   * panic threshold). Never to known-dead ones: a pod that refuses connections or is gone fails
+   * every try sent to it, so routing there turns a retry into a 502 (issue 12: 3,773 of them in 3 s
+   * of a rollout whose DNS lagged). With one live peer left, it takes everything.
    */
   private rebuild(now: number): void {
     const active: Peer<H>[] = [];
     const ejected: Peer<H>[] = [];
+    let dead = 0;
     for (const peer of this.peers.values()) {
       if (peer.state === 'active') active.push(peer);
+      else if (peer.knownDead) dead++;
       else if (peer.autoEjected) ejected.push(peer);
     }
-    const base = active.length + ejected.length;
+    const base = active.length + ejected.length + dead;
     const minActive = Math.ceil((base * (100 - this.options.maxEjectedPercent)) / 100);
     const panic = ejected.length > 0 && active.length < minActive;
     this.eligible = panic ? active.concat(ejected) : active;
@@ -480,7 +525,9 @@ export class PeerTable<H = unknown> {
         state: null,
         reason: null,
         at: now,
-        detail: `${active.length} of ${base} peers active`,
+        detail: panic
+          ? `${active.length} of ${base} peers active: also routing to ${ejected.length} ejected on response errors (${ejected.map((p) => p.address).join(', ')})${dead > 0 ? `, never to ${dead} known dead` : ''}`
+          : `${active.length} of ${base} peers active`,
       });
     }
     this.picker.reset(this.eligible);

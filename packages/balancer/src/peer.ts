@@ -3,6 +3,23 @@ import type { FailureCause, PeerState, PeerStateReason } from '@podgate/protocol
 /** Operator decisions that outlive DNS refreshes: a drained or manually ejected address stays so. */
 export type PeerHold = 'drain' | 'eject';
 
+/**
+ * Ejection reasons that show the pod itself is gone or its process no longer serves: its port
+ * refused, its connect or a probe timed out, it reset a connection before answering, or a probe
+ * found it dead or hung. Such a peer is never picked, panic or not, until a probe passes (or DNS
+ * brings its address back as a new peer). Reasons from response-level evidence (consecutive 5xx,
+ * response timeouts, a close before the header) may be wrong about the pod (a bad request, a
+ * slow dependency): those are what the panic rule may route to (Envoy's outlier detection).
+ */
+export const KNOWN_DEAD_REASONS: ReadonlySet<PeerStateReason> = new Set<PeerStateReason>([
+  'connect_refused',
+  'connect_timeout',
+  'connect_unreachable',
+  'reset_before_header',
+  'probe_failed',
+  'stalled',
+]);
+
 export interface PeerFailure {
   cause: FailureCause;
   at: number;
@@ -75,9 +92,14 @@ export class Peer<H = unknown> {
     this.since = now;
   }
 
-  /** Ejected by passive detection, so it comes back by itself (and is a panic-mode candidate). */
+  /** Ejected by passive detection, so it comes back by itself (after its return probe passes). */
   get autoEjected(): boolean {
     return this.state === 'ejected' && this.ejectedUntil !== null;
+  }
+
+  /** Ejected on evidence that the pod is gone (KNOWN_DEAD_REASONS): never picked, panic or not. */
+  get knownDead(): boolean {
+    return this.autoEjected && KNOWN_DEAD_REASONS.has(this.reason);
   }
 }
 

@@ -121,22 +121,129 @@ describe('peer table: passive ejection', () => {
     expect((p.ejectedUntil as number) - 3501).toBe(1000);
   });
 
-  it('enters panic past the max ejected share and routes to ejected peers rather than fail', () => {
+  it('enters panic past the max ejected share and routes to peers ejected on response errors rather than fail', () => {
     const { table, events } = makeTable({ maxEjectedPercent: 50 });
     table.setAddresses(addrs(4), 0);
-    table.reportFailure(table.get('127.0.0.1:80') as Peer, 'connect_refused', 0, 'x');
-    table.reportFailure(table.get('127.0.0.2:80') as Peer, 'connect_refused', 0, 'x');
+    const fail5xx = (address: string): void => {
+      for (let i = 0; i < 3; i++) table.reportFailure(table.get(address) as Peer, 'status_5xx', 0, 'upstream answered 500');
+    };
+    fail5xx('127.0.0.1:80');
+    fail5xx('127.0.0.2:80');
     expect(table.inPanic).toBe(false);
     expect(new Set(sequence(table, 8))).toEqual(new Set(['127.0.0.3:80', '127.0.0.4:80']));
-    table.reportFailure(table.get('127.0.0.3:80') as Peer, 'connect_refused', 0, 'x');
+    fail5xx('127.0.0.3:80');
     expect(table.inPanic).toBe(true);
     expect(new Set(sequence(table, 8)).size).toBe(4);
-    expect(events.some((e) => e.type === 'panic_entered')).toBe(true);
+    const entered = events.find((e) => e.type === 'panic_entered');
+    expect(entered?.detail).toContain('127.0.0.1:80, 127.0.0.2:80, 127.0.0.3:80');
     table.expireEjections(10_000);
     expect(table.inPanic).toBe(false);
     expect(events.at(-1)?.type).toBe('panic_left');
   });
+});
 
+// Issue 12: with DNS 30 s behind a rollout, three of four known pods refused connections, panic
+// routed to them, and 3,773 requests failed in 3 s. A pod known to be gone is never picked.
+describe('peer table: known-dead peers', () => {
+  it.each(['connect_refused', 'connect_timeout', 'connect_unreachable', 'reset_before_header'] as const)(
+    'never picks a peer ejected for %s, even past the max ejected share: the last live peer takes everything',
+    (cause) => {
+      const { table, events } = makeTable({ maxEjectedPercent: 50 });
+      table.setAddresses(addrs(4), 0);
+      for (const a of addrs(3)) table.reportFailure(table.get(a) as Peer, cause, 0, 'x');
+      expect(table.inPanic).toBe(false);
+      expect(sequence(table, 8)).toEqual(Array(8).fill('127.0.0.4:80'));
+      expect(events.some((e) => e.type === 'panic_entered')).toBe(false);
+    },
+  );
+
+  it.each(['probe_failed', 'stalled'] as const)('never picks a peer a probe found dead (%s)', (reason) => {
+    const { table } = makeTable({ maxEjectedPercent: 0 });
+    table.setAddresses(addrs(2), 0);
+    table.ejectPeer(table.get('127.0.0.1:80') as Peer, reason, 0, 'probe: connect() timed out');
+    expect(sequence(table, 4)).toEqual(Array(4).fill('127.0.0.2:80'));
+  });
+
+  it('picks nothing when every peer is known dead, rather than send tries that must fail', () => {
+    const { table } = makeTable();
+    table.setAddresses(addrs(2), 0);
+    for (const a of addrs(2)) table.reportFailure(table.get(a) as Peer, 'connect_refused', 0, 'x');
+    expect(table.pick(0)).toBeNull();
+    expect(table.usable).toBe(0);
+  });
+
+  it('routes in panic only to the peers ejected on response errors, not to the known dead', () => {
+    const { table, events } = makeTable({ maxEjectedPercent: 50 });
+    table.setAddresses(addrs(4), 0);
+    for (let i = 0; i < 3; i++) table.reportFailure(table.get('127.0.0.1:80') as Peer, 'status_5xx', 0, 'x');
+    table.reportFailure(table.get('127.0.0.2:80') as Peer, 'connect_refused', 0, 'x');
+    table.reportFailure(table.get('127.0.0.3:80') as Peer, 'connect_refused', 0, 'x');
+    expect(table.inPanic).toBe(true);
+    expect(new Set(sequence(table, 8))).toEqual(new Set(['127.0.0.1:80', '127.0.0.4:80']));
+    expect(events.find((e) => e.type === 'panic_entered')?.detail).toBe(
+      '1 of 4 peers active: also routing to 1 ejected on response errors (127.0.0.1:80), never to 2 known dead',
+    );
+  });
+
+  it('marks a peer picked in panic known dead when it then refuses a connection', () => {
+    const { table, events } = makeTable({ maxEjectedPercent: 0 });
+    table.setAddresses(addrs(2), 0);
+    const p = table.get('127.0.0.1:80') as Peer;
+    for (let i = 0; i < 3; i++) table.reportFailure(p, 'status_5xx', 0, 'x');
+    expect(table.inPanic).toBe(true);
+    const until = p.ejectedUntil;
+    expect(table.reportFailure(p, 'connect_refused', 5, 'connect() failed (111: Connection refused)')).toBe(true);
+    expect(p).toMatchObject({ state: 'ejected', reason: 'connect_refused', ejectedUntil: until });
+    expect(table.inPanic).toBe(false);
+    expect(sequence(table, 4)).toEqual(Array(4).fill('127.0.0.2:80'));
+    expect(events.at(-2)).toMatchObject({ type: 'peer_ejected', reason: 'connect_refused' });
+  });
+
+  it('keeps a known-dead peer ejected when a stale DNS answer still lists it', () => {
+    const { table } = makeTable();
+    table.setAddresses(addrs(2), 0);
+    table.reportFailure(table.get('127.0.0.1:80') as Peer, 'connect_refused', 0, 'x');
+    table.setAddresses(addrs(2), 10);
+    expect(table.get('127.0.0.1:80')?.state).toBe('ejected');
+    expect(sequence(table, 2, 10)).toEqual(['127.0.0.2:80', '127.0.0.2:80']);
+  });
+
+  it('brings a known-dead address that DNS dropped and lists again back ejected, to return through its probe', () => {
+    const probed: string[] = [];
+    const { table } = makeTable({ returnProbe: (peer, done) => (probed.push(peer.address), done(true, 'probe: connected')) });
+    table.setAddresses(addrs(2), 0);
+    table.reportFailure(table.get('127.0.0.1:80') as Peer, 'connect_refused', 0, 'x');
+    table.setAddresses(addrs(2).slice(1), 100);
+    expect(table.get('127.0.0.1:80')).toBeUndefined();
+    table.setAddresses(addrs(2), 200);
+    expect(table.get('127.0.0.1:80')).toMatchObject({ state: 'ejected', reason: 'connect_refused', ejectedUntil: 1000 });
+    expect(sequence(table, 2, 500)).toEqual(['127.0.0.2:80', '127.0.0.2:80']);
+    expect(probed).toEqual([]);
+    table.pick(1000);
+    expect(probed).toEqual(['127.0.0.1:80']);
+    expect(table.get('127.0.0.1:80')?.state).toBe('active');
+  });
+
+  it('takes a re-listed address as new once its ejection would have ended', () => {
+    const { table } = makeTable();
+    table.setAddresses(addrs(2), 0);
+    table.reportFailure(table.get('127.0.0.1:80') as Peer, 'connect_refused', 0, 'x');
+    table.setAddresses(addrs(2).slice(1), 100);
+    table.setAddresses(addrs(2), 1500);
+    expect(table.get('127.0.0.1:80')?.state).toBe('active');
+  });
+
+  it('follows a reason change decided elsewhere (a replica learns its peer is known dead)', () => {
+    const { table } = makeTable({ autoReturn: false, maxEjectedPercent: 0 });
+    table.setAddresses(addrs(2), 0);
+    table.sync('127.0.0.1:80', 'ejected', 'consecutive_5xx', 1000, null, 0);
+    expect(new Set(sequence(table, 4)).size).toBe(2);
+    table.sync('127.0.0.1:80', 'ejected', 'connect_refused', 1000, null, 1);
+    expect(sequence(table, 4)).toEqual(Array(4).fill('127.0.0.2:80'));
+  });
+});
+
+describe('peer table: picking', () => {
   it('returns null when every peer is gone or tried', () => {
     const { table } = makeTable();
     expect(table.pick(0)).toBeNull();

@@ -1,4 +1,5 @@
 import type { RecordWithTtl } from 'node:dns';
+import { isIP } from 'node:net';
 import { sortAddresses } from './address-order.js';
 
 /** What one refresh learnt from its A and AAAA queries. */
@@ -54,4 +55,59 @@ export function classifyAnswers(v4: Answer, v6: Answer, dnsName: string): DnsOut
   const notFound = errors.find((error) => error.code === 'ENOTFOUND');
   const first = notFound ?? errors[0] ?? { code: 'ENODATA', message: `no records for ${dnsName}` };
   return { kind: 'empty', code: notFound === undefined ? 'ENODATA' : 'ENOTFOUND', message: first.message };
+}
+
+/** What a failure message needs to name the nameserver and the limits it ran into. */
+export interface DnsQueryContext {
+  dnsName: string;
+  /** As configured: `ip`, `ip:port` or `[ipv6]:port`. */
+  nameservers: readonly string[];
+  timeoutMs: number;
+  attempts: number;
+}
+
+/** `ip:port` for a configured nameserver, port 53 when it has none. */
+export function nameserverLabel(server: string): string {
+  if (isIP(server) === 4) return `${server}:53`;
+  if (isIP(server) === 6) return `[${server}]:53`;
+  return server;
+}
+
+/**
+ * One line naming what went wrong and where, from node's (c-ares's) error code — never the
+ * code alone, which reads like a missing name. c-ares does not say which of several nameservers
+ * gave the last error, so several are named together.
+ *
+ * Checked against node 20: a closed UDP port (ICMP port unreachable) gives ECONNREFUSED at once; a
+ * DNS answer with rcode REFUSED gives EREFUSED, SERVFAIL gives ESERVFAIL, NXDOMAIN gives
+ * ENOTFOUND, an answer without records of the type gives ENODATA, no answer at all gives ETIMEOUT
+ * (after `attempts` queries, c-ares doubling the timeout each time).
+ */
+export function describeDnsError(code: string, message: string, context: DnsQueryContext): string {
+  const servers = context.nameservers.map(nameserverLabel).join(', ');
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `${servers}: connection refused`;
+    case 'ETIMEOUT':
+      return `${servers}: timed out after ${context.timeoutMs} ms ×${context.attempts}`;
+    case 'ESERVFAIL':
+      return `SERVFAIL from ${servers}`;
+    case 'EREFUSED':
+      return `REFUSED from ${servers}`;
+    case 'ENOTIMP':
+      return `NOTIMP from ${servers}`;
+    case 'EFORMERR':
+      return `FORMERR from ${servers}`;
+    case 'EBADRESP':
+      return `${servers}: malformed answer`;
+    case 'ENOTFOUND':
+      return `NXDOMAIN from ${servers}: ${context.dnsName} does not exist`;
+    case 'ENODATA':
+      return `NODATA from ${servers}: ${context.dnsName} has no A or AAAA records`;
+    case 'ECANCELLED':
+    case 'EDESTRUCTION':
+      return 'query cancelled';
+    default:
+      return `${servers}: ${code} (${message})`;
+  }
 }

@@ -3,16 +3,46 @@ import type { DnsConfig } from '@podgate/protocol';
 import { isIP } from 'node:net';
 import { sameAddresses, sortAddresses } from './address-order.js';
 import { DiscoveryError } from './discovery-error.js';
-import { classifyAnswers, type DnsOutcome } from './dns-outcome.js';
+import { classifyAnswers, describeDnsError, type DnsOutcome } from './dns-outcome.js';
 import { answerDelayMs, retryDelayMs } from './refresh-delay.js';
 
+/** While urgent, refreshes start this often at least, whatever minRefreshMs and the TTL say. */
+export const URGENT_REFRESH_MS = 1000;
+
+/**
+ * What a service's DNS says right now: no answer yet (`resolving`), addresses (`resolved`), the
+ * name has no records (`empty`: NXDOMAIN or NODATA, a real answer), or the nameserver failing
+ * (`failing`: refused, timed out, SERVFAIL...: the answer is unknown, not empty).
+ */
+export type DnsCondition = 'resolving' | 'resolved' | 'empty' | 'failing';
+
+/**
+ * `cause` names what happened and the nameserver (`127.0.0.1:53: connection refused`). `repeat`
+ * counts the refreshes in a row that ended this same way (same type and cause), this one
+ * included: 1 means the cause is new, so a listener can collapse the rest into one record.
+ */
 export type DnsEvent =
   | { type: 'dns_resolved'; service: string; addresses: readonly string[]; ttlSeconds: number; nextRefreshMs: number; changed: boolean }
-  | { type: 'dns_failed'; service: string; code: string; message: string; keptAddresses: number; lastKnownGoodAgeMs: number | null }
+  /** The nameserver failed: the last known good set is kept. */
+  | {
+      type: 'dns_failed';
+      service: string;
+      code: string;
+      message: string;
+      cause: string;
+      keptAddresses: number;
+      lastKnownGoodAgeMs: number | null;
+      repeat: number;
+    }
   /** NXDOMAIN or no records, still inside the grace period: the last known good set is kept. */
-  | { type: 'dns_empty'; service: string; code: 'ENOTFOUND' | 'ENODATA'; graceRemainingMs: number }
+  | { type: 'dns_empty'; service: string; code: 'ENOTFOUND' | 'ENODATA'; cause: string; graceRemainingMs: number; repeat: number }
   /** Grace over (or nothing to keep): the service has no addresses. */
-  | { type: 'dns_emptied'; service: string };
+  | { type: 'dns_emptied'; service: string; code: 'ENOTFOUND' | 'ENODATA'; cause: string; repeat: number }
+  /**
+   * The first answer with addresses after refreshes that failed or found no records: how long
+   * that lasted (from the first of them to this answer) and how many there were of each.
+   */
+  | { type: 'dns_recovered'; service: string; troubleMs: number; failed: number; empty: number; lastCause: string };
 
 export interface DnsStatus {
   lastRefreshAt: number | null;
@@ -23,6 +53,13 @@ export interface DnsStatus {
   nextRefreshAt: number | null;
   /** Refreshes so far by result, for metrics. */
   refreshes: { resolved: number; failed: number; empty: number };
+  condition: DnsCondition;
+  /** While `empty` or `failing`: what is wrong, in one line that names the name and the nameserver. */
+  problem: string | null;
+  /** While `empty` or `failing`: when the first refresh of the current run without addresses landed. */
+  troubleSince: number | null;
+  /** Refreshing at least once a second because the service is short of live pods (setUrgent). */
+  urgent: boolean;
 }
 
 export interface DnsRefresherOptions {
@@ -67,7 +104,12 @@ export class DnsRefresher {
   #timer: NodeJS.Timeout | null = null;
   #inFlight: Promise<void> | null = null;
   #soonRequested = false;
+  #urgent = false;
   readonly #refreshes = { resolved: 0, failed: 0, empty: 0 };
+  #condition: DnsCondition = 'resolving';
+  #problem: string | null = null;
+  /** The current run of refreshes without addresses; null while answers have addresses. */
+  #trouble: { since: number; failed: number; empty: number; key: string; repeat: number; cause: string } | null = null;
 
   constructor(options: DnsRefresherOptions) {
     validate(options);
@@ -137,6 +179,27 @@ export class DnsRefresher {
     this.#schedule(Math.max(0, earliest - this.#now()));
   }
 
+  /**
+   * Urgent while the service is short of live pods (the control plane decides): refreshes then
+   * start at least every URGENT_REFRESH_MS, the first at once unless one started less than that
+   * ago, whatever minRefreshMs says. A service with next to nothing left to send to is worth one
+   * query a second; the answer may already list the replacements. Off: back to the TTL's rhythm
+   * after the next refresh.
+   */
+  setUrgent(urgent: boolean): void {
+    if (urgent === this.#urgent) return;
+    this.#urgent = urgent;
+    // With a refresh in flight, its end schedules the next one within the urgent interval.
+    if (!urgent || !this.#running || this.#inFlight !== null) return;
+    const earliest = (this.#lastRefreshAt ?? 0) + URGENT_REFRESH_MS;
+    if (this.#nextRefreshAt !== null && this.#nextRefreshAt <= earliest) return;
+    this.#schedule(Math.max(0, earliest - this.#now()));
+  }
+
+  get urgent(): boolean {
+    return this.#urgent;
+  }
+
   status(): DnsStatus {
     return {
       lastRefreshAt: this.#lastRefreshAt,
@@ -146,11 +209,16 @@ export class DnsRefresher {
       addresses: this.#addresses,
       nextRefreshAt: this.#nextRefreshAt,
       refreshes: { ...this.#refreshes },
+      condition: this.#condition,
+      problem: this.#problem,
+      troubleSince: this.#trouble?.since ?? null,
+      urgent: this.#urgent,
     };
   }
 
   async #refreshOnce(generation: number): Promise<void> {
-    this.#lastRefreshAt = this.#now();
+    const startedAt = this.#now();
+    this.#lastRefreshAt = startedAt;
     let delayMs: number;
     try {
       const [v4, v6] = await Promise.allSettled([
@@ -166,6 +234,7 @@ export class DnsRefresher {
       this.#lastError = { code: 'PODGATE_DNS_LISTENER_FAILED', message, at: this.#now() };
       delayMs = retryDelayMs(this.#dns, this.#random);
     }
+    if (this.#urgent) delayMs = Math.min(delayMs, Math.max(0, startedAt + URGENT_REFRESH_MS - this.#now()));
     this.#schedule(delayMs);
   }
 
@@ -182,10 +251,24 @@ export class DnsRefresher {
         addresses = sortAddresses([...addresses, ...this.#addresses.filter((a) => isIP(a) === family)]);
         delayMs = Math.min(delayMs, retryDelayMs(this.#dns, this.#random));
       }
-      const changed = !sameAddresses(addresses, this.#addresses);
-      if (changed) this.#setAddresses(addresses);
+      const trouble = this.#trouble;
+      this.#condition = 'resolved';
+      this.#problem = null;
+      this.#trouble = null;
       this.#lastSuccessAt = at;
       this.#emptySince = null;
+      if (trouble !== null) {
+        this.#onEvent({
+          type: 'dns_recovered',
+          service: this.#service,
+          troubleMs: at - trouble.since,
+          failed: trouble.failed,
+          empty: trouble.empty,
+          lastCause: trouble.cause,
+        });
+      }
+      const changed = !sameAddresses(addresses, this.#addresses);
+      if (changed) this.#setAddresses(addresses);
       this.#onEvent({
         type: 'dns_resolved',
         service: this.#service,
@@ -196,31 +279,59 @@ export class DnsRefresher {
       });
       return delayMs;
     }
-    this.#lastError = { code: outcome.code, message: outcome.message, at };
+    const cause = describeDnsError(outcome.code, outcome.message, {
+      dnsName: this.#dnsName,
+      nameservers: this.#dns.nameservers,
+      timeoutMs: this.#dns.timeoutMs,
+      attempts: this.#dns.attempts,
+    });
+    this.#lastError = { code: outcome.code, message: cause, at };
     const retryMs = retryDelayMs(this.#dns, this.#random);
     if (outcome.kind === 'failed') {
       // Unknown is not empty: keep serving the last known good set.
+      const repeat = this.#noteTrouble('failing', `dns_failed ${outcome.code} ${cause}`, cause, at);
+      this.#problem = `DNS lookup of ${this.#dnsName} failed: ${cause}`;
       this.#onEvent({
         type: 'dns_failed',
         service: this.#service,
         code: outcome.code,
         message: outcome.message,
+        cause,
         keptAddresses: this.#addresses.length,
         lastKnownGoodAgeMs: this.#lastKnownGoodAgeMs(),
+        repeat,
       });
       return retryMs;
     }
     // An NXDOMAIN can be a DNS blip during a rollout or a Service re-created: wait emptyGraceMs
     // before dropping every pod, and check again at the end of the grace rather than later.
     this.#emptySince ??= at;
+    this.#problem = cause;
     const graceRemainingMs = this.#emptySince + this.#dns.emptyGraceMs - at;
     if (graceRemainingMs > 0 && this.#addresses.length > 0) {
-      this.#onEvent({ type: 'dns_empty', service: this.#service, code: outcome.code, graceRemainingMs });
+      const repeat = this.#noteTrouble('empty', `dns_empty ${outcome.code} ${cause}`, cause, at);
+      this.#onEvent({ type: 'dns_empty', service: this.#service, code: outcome.code, cause, graceRemainingMs, repeat });
       return Math.min(retryMs, graceRemainingMs);
     }
+    const repeat = this.#noteTrouble('empty', `dns_emptied ${outcome.code} ${cause}`, cause, at);
     if (this.#addresses.length > 0) this.#setAddresses([]);
-    this.#onEvent({ type: 'dns_emptied', service: this.#service });
+    this.#onEvent({ type: 'dns_emptied', service: this.#service, code: outcome.code, cause, repeat });
     return retryMs;
+  }
+
+  /** Counts a refresh without addresses in the current run; returns how many in a row had this `key`. */
+  #noteTrouble(condition: 'failing' | 'empty', key: string, cause: string, at: number): number {
+    this.#condition = condition;
+    const trouble = (this.#trouble ??= { since: at, failed: 0, empty: 0, key, repeat: 0, cause });
+    if (condition === 'failing') trouble.failed++;
+    else trouble.empty++;
+    if (trouble.key === key) trouble.repeat++;
+    else {
+      trouble.key = key;
+      trouble.repeat = 1;
+    }
+    trouble.cause = cause;
+    return trouble.repeat;
   }
 
   #setAddresses(addresses: readonly string[]): void {

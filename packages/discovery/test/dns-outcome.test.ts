@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAnswers } from '../src/dns-outcome.js';
+import { classifyAnswers, describeDnsError } from '../src/dns-outcome.js';
 
 const ok = (...records: [string, number][]): PromiseSettledResult<{ address: string; ttl: number }[]> => ({
   status: 'fulfilled',
@@ -37,5 +37,15 @@ describe('classifyAnswers', () => {
       kind: 'failed',
       code: 'EUNKNOWN',
     });
+  });
+});
+
+describe('describeDnsError', () => {
+  const context = { dnsName: 'web.example', nameservers: ['10.0.0.10', '[fd00::a]:5353'], timeoutMs: 500, attempts: 2 };
+
+  it('names every configured nameserver, port 53 when none is given, and the limits a timeout ran into', () => {
+    expect(describeDnsError('ETIMEOUT', 'queryA ETIMEOUT web.example', context)).toBe('10.0.0.10:53, [fd00::a]:5353: timed out after 500 ms ×2');
+    expect(describeDnsError('EREFUSED', 'queryA EREFUSED web.example', { ...context, nameservers: ['::1'] })).toBe('REFUSED from [::1]:53');
+    expect(describeDnsError('EWEIRD', 'queryA EWEIRD web.example', { ...context, nameservers: ['10.0.0.10:5353'] })).toBe('10.0.0.10:5353: EWEIRD (queryA EWEIRD web.example)');
   });
 });

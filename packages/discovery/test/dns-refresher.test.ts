@@ -1,7 +1,7 @@
 import type { DnsConfig } from '@podgate/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LabDnsServer } from '../../lab/src/dns-server.js';
-import { DnsRefresher, type DnsEvent, type DnsRefresherOptions } from '../src/dns-refresher.js';
+import { DnsRefresher, URGENT_REFRESH_MS, type DnsEvent, type DnsRefresherOptions } from '../src/dns-refresher.js';
 
 const NAME = 'web.default.svc.cluster.local';
 
@@ -280,5 +280,112 @@ describe('DnsRefresher', () => {
     expect(() => harness({ maxRefreshMs: 10 })).toThrow(expect.objectContaining({ code: 'PODGATE_DNS_INVALID_OPTION' }));
     expect(() => harness({ nameservers: ['not a server'] })).toThrow(/dns\.nameservers/);
     expect(() => harness({ jitter: 2 })).toThrow(/dns\.jitter/);
+  });
+});
+
+describe('DnsRefresher names what went wrong', () => {
+  it('names a refused connection and the nameserver when nothing listens on its port, and calls it failing, not empty', async () => {
+    // A closed UDP port answers with ICMP port unreachable, which node reports as ECONNREFUSED.
+    const gone = await LabDnsServer.start({ host: '127.0.0.3' });
+    const nameserver = gone.nameserver;
+    await gone.close();
+    const { refresher, events } = harness({ nameservers: [nameserver] });
+    await refresher.refresh();
+    expect(events).toEqual([expect.objectContaining({ type: 'dns_failed', code: 'ECONNREFUSED', cause: `${nameserver}: connection refused`, repeat: 1 })]);
+    expect(refresher.status()).toMatchObject({
+      condition: 'failing',
+      problem: `DNS lookup of ${NAME} failed: ${nameserver}: connection refused`,
+      lastError: { code: 'ECONNREFUSED', message: `${nameserver}: connection refused` },
+    });
+  });
+
+  it('names a timeout with the nameserver, the timeout and the attempts', async () => {
+    server.setSilent(true);
+    const { refresher, events } = harness({ timeoutMs: 150, attempts: 2 });
+    await refresher.refresh();
+    expect(events).toEqual([expect.objectContaining({ type: 'dns_failed', code: 'ETIMEOUT', cause: `${server.nameserver}: timed out after 150 ms ×2` })]);
+    expect(refresher.status().condition).toBe('failing');
+  });
+
+  it('names a SERVFAIL and the nameserver that sent it, with port 53 when the config names none', async () => {
+    server.setServfail(true);
+    const { refresher, events } = harness();
+    await refresher.refresh();
+    expect(events[0]).toMatchObject({ type: 'dns_failed', code: 'ESERVFAIL', cause: `SERVFAIL from ${server.nameserver}` });
+    // The label only: nothing answers on 127.0.0.4:53 (an unprivileged test cannot bind it).
+    const bare = harness({ nameservers: ['127.0.0.4'], timeoutMs: 100 });
+    await bare.refresher.refresh();
+    expect((bare.events[0] as { cause: string }).cause).toMatch(/^127\.0\.0\.4:53: /);
+  });
+
+  it('tells still resolving, a name without records and a failing nameserver apart', async () => {
+    const { refresher } = harness({ emptyGraceMs: 0 });
+    expect(refresher.status()).toMatchObject({ condition: 'resolving', problem: null });
+    await refresher.refresh();
+    expect(refresher.status()).toMatchObject({ condition: 'empty', problem: `NXDOMAIN from ${server.nameserver}: ${NAME} does not exist` });
+    server.setRecords(NAME, { aaaa: [], a: [] });
+    await refresher.refresh();
+    expect(refresher.status()).toMatchObject({ condition: 'empty', problem: `NODATA from ${server.nameserver}: ${NAME} has no A or AAAA records` });
+    server.setServfail(true);
+    await refresher.refresh();
+    expect(refresher.status()).toMatchObject({ condition: 'failing', problem: `DNS lookup of ${NAME} failed: SERVFAIL from ${server.nameserver}` });
+    server.setServfail(false);
+    server.setRecords(NAME, { a: ['127.0.1.1'] });
+    await refresher.refresh();
+    expect(refresher.status()).toMatchObject({ condition: 'resolved', problem: null, troubleSince: null });
+  });
+});
+
+describe('DnsRefresher counts repeated failures', () => {
+  it('counts identical failures in a row, starts over when the cause changes, and reports the recovery with its length', async () => {
+    server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 5 });
+    const { refresher, events } = harness();
+    await refresher.refresh();
+    server.setServfail(true);
+    const firstFailureAt = Date.now();
+    await refresher.refresh();
+    await refresher.refresh();
+    server.setServfail(false);
+    server.setSilent(true);
+    await refresher.refresh();
+    await refresher.refresh();
+    server.setSilent(false);
+    await refresher.refresh();
+    const failures = events.filter((e) => e.type === 'dns_failed');
+    expect(failures.map((e) => [e.code, e.repeat])).toEqual([
+      ['ESERVFAIL', 1],
+      ['ESERVFAIL', 2],
+      ['ETIMEOUT', 1],
+      ['ETIMEOUT', 2],
+    ]);
+    const recovered = events.find((e) => e.type === 'dns_recovered');
+    expect(recovered).toMatchObject({ failed: 4, empty: 0, lastCause: `${server.nameserver}: timed out after 200 ms ×1` });
+    expect((recovered as { troubleMs: number }).troubleMs).toBeGreaterThanOrEqual(200);
+    expect((recovered as { troubleMs: number }).troubleMs).toBeLessThanOrEqual(Date.now() - firstFailureAt);
+    expect(events.at(-1)).toMatchObject({ type: 'dns_resolved' });
+    expect(refresher.status().troubleSince).toBeNull();
+  });
+});
+
+describe('DnsRefresher urgent mode', () => {
+  it('refreshes at once and then about once a second while urgent, whatever minRefreshMs says, and goes back to its rhythm after', async () => {
+    server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 30 });
+    const { refresher, events, event } = harness({ minRefreshMs: 30_000, maxRefreshMs: 30_000 });
+    refresher.start();
+    await event((e) => e.type === 'dns_resolved');
+    await sleep(URGENT_REFRESH_MS + 50);
+    server.setRecords(NAME, { a: ['127.0.1.2'], ttl: 30 });
+    const urgentAt = Date.now();
+    refresher.setUrgent(true);
+    await event((e) => e.type === 'dns_resolved' && e.addresses[0] === '127.0.1.2', 300);
+    expect(Date.now() - urgentAt).toBeLessThan(300);
+    // Then once a second: two more refreshes in the next ~2.4 s, not more.
+    await sleep(2 * URGENT_REFRESH_MS + 400);
+    expect(events.filter((e) => e.type === 'dns_resolved')).toHaveLength(4);
+    expect(refresher.status().urgent).toBe(true);
+    refresher.setUrgent(false);
+    await sleep(URGENT_REFRESH_MS);
+    expect(events.filter((e) => e.type === 'dns_resolved')).toHaveLength(5);
+    expect((refresher.status().nextRefreshAt ?? 0) - Date.now()).toBeGreaterThan(25_000);
   });
 });

@@ -7,7 +7,7 @@ import { PEER_STATES } from './peer-state.js';
  * the server to validate and serialize and by the dashboard for its types. Times are epoch ms.
  */
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+const literals = <T extends readonly string[]>(values: T, options?: { description?: string }) => Type.Union(values.map((v) => Type.Literal(v)), options);
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const FAILURE_CAUSES = [
@@ -51,6 +51,15 @@ export const DnsViewSchema = Type.Object({
   nextRefreshAt: Nullable(Type.Number()),
   addresses: Type.Array(Type.String()),
   refreshes: Type.Object({ resolved: Type.Integer(), failed: Type.Integer(), empty: Type.Integer() }),
+  condition: Type.Optional(
+    literals(['resolving', 'resolved', 'empty', 'failing'] as const, {
+      description:
+        'resolving: no answer yet; resolved: the name has addresses; empty: NXDOMAIN or NODATA (the name has no records); failing: the nameserver refused, timed out or failed (the last known good set is kept)',
+    }),
+  ),
+  problem: Type.Optional(Nullable(Type.String({ description: 'while empty or failing: what is wrong, naming the name and the nameserver' }))),
+  troubleSince: Type.Optional(Nullable(Type.Number({ description: 'while empty or failing: when the first refresh of this run without addresses landed' }))),
+  urgent: Type.Optional(Type.Boolean({ description: 'refreshing about once a second because fewer than half of the known pods are alive' })),
 });
 export type DnsView = Static<typeof DnsViewSchema>;
 
@@ -126,6 +135,7 @@ export const EVENT_TYPES = [
   'dns_failed',
   'dns_empty',
   'dns_emptied',
+  'dns_recovered',
   'service_added',
   'service_removed',
   'operator_action',
@@ -145,6 +155,14 @@ export const EventViewSchema = Type.Object({
   detail: Type.Optional(Type.String()),
   /** Who did it, for operator actions: the token's name. */
   actor: Type.Optional(Type.String()),
+  count: Type.Optional(
+    Type.Integer({
+      description: 'identical occurrences in a row collapsed into this event (DNS failures); absent means 1. The event keeps its id and grows in place',
+    }),
+  ),
+  lastAt: Type.Optional(Type.Number({ description: 'when the last of `count` occurrences happened' })),
+  durationMs: Type.Optional(Type.Number({ description: 'dns_recovered: how long DNS gave no addresses, from the first failed refresh to the answer' })),
+  failures: Type.Optional(Type.Integer({ description: 'dns_recovered: refreshes that failed or found no records before it' })),
 });
 export type EventView = Static<typeof EventViewSchema>;
 

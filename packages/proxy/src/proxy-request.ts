@@ -104,10 +104,11 @@ export class ProxyRequest implements ExchangeOwner {
   private nextTry(): boolean {
     const service = this.service;
     const now = Date.now();
-    const peer = this.tried.length < service.config.retry.tries + this.rescues ? service.table.pick(now, this.tried.length === 0 ? null : this.tried) : null;
+    const peer = this.tried.length < service.config.retry.tries + this.rescues ? this.pickPeer(now) : null;
     if (peer === null) {
       if (this.live.length > 0) return false;
-      if (this.tried.length === 0) this.reply503();
+      // No pod podgate knows of is alive: say so at once, rather than a 502 for the last failure.
+      if (this.tried.length === 0 || service.table.usable === 0) this.reply503();
       else this.giveUp();
       return false;
     }
@@ -134,6 +135,21 @@ export class ProxyRequest implements ExchangeOwner {
       attempt,
     );
     return true;
+  }
+
+  /**
+   * A peer this request has not tried. When only known-dead peers are untried and the last try
+   * never reached its pod (a connect failure), a live peer already tried may take it again: the
+   * request cost that pod nothing yet, and the alternative is failing it.
+   */
+  private pickPeer(now: number): Peer<Pool> | null {
+    const table = this.service.table;
+    if (this.tried.length === 0) return table.pick(now);
+    const peer = table.pick(now, this.tried);
+    if (peer !== null) return peer;
+    const last = this.lastFailure;
+    if (last === null || !CONNECT_PHASE_CAUSES.has(last.cause)) return null;
+    return table.pick(now, null);
   }
 
   /** Response header from a try. True: commit and stream it; false: drop it (a retry may start). */
@@ -325,7 +341,9 @@ export class ProxyRequest implements ExchangeOwner {
 
   private reply503(): void {
     this.status = 503;
-    sendClientError(this.ex, 'PODGATE_NO_PEER', this.service.noPeerReason(), this.id, { service: this.service.name });
+    const last = this.lastFailure;
+    const reason = last === null ? this.service.noPeerReason() : `${this.service.noPeerReason()}; last try: ${last.message}`;
+    sendClientError(this.ex, 'PODGATE_NO_PEER', reason, this.id, { service: this.service.name, tries: this.tried.length === 0 ? undefined : this.tried.length });
     this.finish(503);
   }
 

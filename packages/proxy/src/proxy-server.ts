@@ -118,9 +118,9 @@ export class ProxyServer implements ProxyContext {
     for (const config of configs) if (!this.services.has(config.name)) this.addService(config);
   }
 
-  /** A service's peers (`ip:port`) and the non-active states the primary decided. */
-  setPeers(service: string, addresses: readonly string[], states: readonly PeerSync[]): void {
-    this.services.get(service)?.setPeers(addresses, states, Date.now());
+  /** A service's peers (`ip:port`) and the non-active states the primary decided; `reason`: why there are none. */
+  setPeers(service: string, addresses: readonly string[], states: readonly PeerSync[], reason?: string | null): void {
+    this.services.get(service)?.setPeers(addresses, states, Date.now(), reason);
   }
 
   /** One peer's state as the primary decided it. */

@@ -3,7 +3,7 @@ import type { PeerEvent, ServiceConfig } from '@podgate/protocol';
 import { buildConnector, Pool } from 'undici';
 import type { Socket } from 'node:net';
 import { noteCorks } from './body-pool.js';
-import { httpProbe, tcpProbe, type ProbeResult } from './peer-probe.js';
+import { aliveProbe, httpProbe, type ProbeResult } from './peer-probe.js';
 import type { UpstreamTry } from './upstream-try.js';
 import { WindowHistogram } from './window-histogram.js';
 import { RetryBudget } from './retry-budget.js';
@@ -11,6 +11,9 @@ import { LATENCY_BUCKETS_MS, type PeerSync, type ServiceStats } from './control/
 
 // A probe gets at least this long, whatever the usual connect time (a lost SYN is retried after 1 s).
 const MIN_PROBE_MS = 50;
+// A live process answers OPTIONS * at once (no application work), but a busy single-threaded one
+// only between requests: at least this long, and twice the service's p99 response time.
+const MIN_ANSWER_MS = 100;
 
 /** Counters of one service, read by the access log, the admin API and metrics. */
 export interface ServiceCounters {
@@ -67,8 +70,11 @@ export class ServiceRuntime {
   readonly headerLatency = new WindowHistogram();
   readonly connectLatency = new WindowHistogram();
   private readonly notify: (notice: DataPlaneNotice) => void;
-  /** Set when DNS answered but listed no address (explains a 503). */
-  emptyReason: string | null = 'no DNS answer yet';
+  /**
+   * Set while DNS gives no address, to explain the 503: no answer yet, the name has no records, or
+   * the nameserver failing (named), as the primary's discovery reported it.
+   */
+  emptyReason: string | null = 'no DNS answer yet (still resolving)';
   private readonly poolOptions: Pool.Options;
 
   constructor(config: ServiceConfig, onEvent: (event: PeerEvent) => void, notify: (notice: DataPlaneNotice) => void = () => undefined) {
@@ -178,9 +184,9 @@ export class ServiceRuntime {
   }
 
   /**
-   * A liveness probe of a suspect peer, one at a time: a TCP connect, or, `again` (it passed a
-   * connect but still answers nothing) and with `returnProbe.path` set, a GET of that path, which
-   * a hung process does not answer.
+   * A liveness probe of a suspect peer, one at a time: a connect, then `OPTIONS *` on it, which any
+   * HTTP server answers at once and a hung process (its kernel still accepts) does not; or, `again`
+   * (it passed but still answers nothing) and with `returnProbe.path` set, a GET of that path.
    */
   probePeer(peer: Peer<Pool>, again = false): void {
     const now = Date.now();
@@ -195,6 +201,9 @@ export class ServiceRuntime {
     // the network's own spread; the tail would only add the loop's.
     const usual = this.connectLatency.quantile(0.5, now);
     const timeoutMs = usual === null ? this.config.rescue.probeTimeoutMs : Math.min(this.config.rescue.probeTimeoutMs, Math.max(MIN_PROBE_MS, 10 * usual));
+    // The answer's timeout follows the service's own response times, within returnProbe.timeout.
+    const answers = this.headerLatency.quantile(0.99, now) ?? 0;
+    const answerMs = Math.min(this.config.returnProbe.timeoutMs, Math.max(MIN_ANSWER_MS, 2 * answers));
     const verdict = (r: ProbeResult): void => {
       peer.probing = false;
       const now = Date.now();
@@ -207,17 +216,18 @@ export class ServiceRuntime {
       }
       this.counters.probes.failed++;
       const current = this.table.get(peer.address) === peer && peer.state === 'active';
-      // Refused: the pod closed its listener (shutting down); out, but its open requests may still
-      // finish. A failed health GET after requests sat unanswered for several stall marks: hung.
+      // Refused or closed at once: the pod closed its listener or is shutting down; out, but its
+      // open requests may still finish. No answer (connect or OPTIONS *), or a failed health GET
+      // after requests sat unanswered for several stall marks: gone or hung, its tries rescued.
       if (!r.timedOut && !http) {
-        if (current) this.table.ejectPeer(peer, 'connect_refused', now, r.detail);
+        if (current) this.table.ejectPeer(peer, r.refused ? 'connect_refused' : 'probe_failed', now, r.detail);
         return;
       }
       if (current) this.table.ejectPeer(peer, 'stalled', now, r.detail);
       this.rescuePeer(peer, r.detail);
     };
     if (http) httpProbe(peer.host, peer.port, path, this.config.returnProbe.timeoutMs, verdict);
-    else tcpProbe(peer.host, peer.port, timeoutMs, verdict);
+    else aliveProbe(peer.host, peer.port, timeoutMs, answerMs, verdict);
   }
 
   /** Re-sends every try waiting on a dead peer (nothing came back from it, nothing will). */
@@ -249,9 +259,12 @@ export class ServiceRuntime {
     return pool;
   }
 
-  /** Peers and their states as the primary decided them (multi-process and in-process alike). */
-  setPeers(addresses: readonly string[], states: readonly PeerSync[], now: number): void {
-    this.emptyReason = addresses.length === 0 ? `DNS name ${this.config.dnsName} lists no addresses` : null;
+  /**
+   * Peers and their states as the primary decided them (multi-process and in-process alike);
+   * `reason`: why DNS gives no pods, when `addresses` is empty.
+   */
+  setPeers(addresses: readonly string[], states: readonly PeerSync[], now: number, reason?: string | null): void {
+    this.emptyReason = addresses.length === 0 ? (reason ?? `DNS name ${this.config.dnsName} lists no addresses`) : null;
     this.table.setAddresses(addresses, now);
     const decided = new Map(states.map((s) => [s.address, s]));
     for (const peer of this.table.list()) {
@@ -290,10 +303,10 @@ export class ServiceRuntime {
     };
   }
 
-  /** Applies a DNS answer (IPs) as `ip:port` peers. */
-  setAddresses(ips: readonly string[], now: number): void {
+  /** Applies a DNS answer (IPs) as `ip:port` peers; `reason`: why DNS gives none, when `ips` is empty. */
+  setAddresses(ips: readonly string[], now: number, reason?: string | null): void {
     const port = this.config.port;
-    this.emptyReason = ips.length === 0 ? `DNS name ${this.config.dnsName} lists no addresses` : null;
+    this.emptyReason = ips.length === 0 ? (reason ?? `DNS name ${this.config.dnsName} lists no addresses`) : null;
     this.table.setAddresses(
       ips.map((ip) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)),
       now,

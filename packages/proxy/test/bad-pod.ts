@@ -1,6 +1,10 @@
 import net from 'node:net';
 
-export type Misbehaviour = 'close' | 'reset' | 'invalid_header' | 'silent' | 'status_502';
+/**
+ * `silent`: a hung process (its kernel accepts and reads, nothing answers, not even a probe).
+ * `busy`: a live but stuck one: requests go unanswered, while `OPTIONS *` is answered at once.
+ */
+export type Misbehaviour = 'close' | 'reset' | 'invalid_header' | 'silent' | 'busy' | 'status_502';
 
 /**
  * A pod that misbehaves the same way on every request, for tests that need one bad peer next to
@@ -27,14 +31,21 @@ export class BadPod {
     socket.on('data', (chunk: Buffer) => {
       head += chunk.toString('latin1');
       if (!head.includes('\r\n\r\n')) return;
+      const options = head.startsWith('OPTIONS * ');
       head = '';
+      if (this.how === 'busy' && options) {
+        socket.end('HTTP/1.1 204 No Content\r\nallow: GET, POST\r\n\r\n');
+        return;
+      }
       this.requests++;
       switch (this.how) {
         case 'close': socket.end(); break;
         case 'reset': socket.resetAndDestroy(); break;
         case 'invalid_header': socket.end('HTTP/1.1 200 OK\r\nbad header name: x\r\ncontent-length: 0\r\n\r\n'); break;
         case 'status_502': socket.write('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 3\r\n\r\nbad'); break;
-        case 'silent': break;
+        case 'silent':
+        case 'busy':
+          break;
       }
     });
   }

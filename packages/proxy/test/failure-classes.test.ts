@@ -98,14 +98,15 @@ describe('failure classes, retries and ejection', () => {
   });
 
   it('answers 504 when every try times out waiting for the header', async () => {
-    const s = await setup('silent', { timeouts: { responseHeaderMs: 200 }, retry: { tries: 1 } });
+    // Rescue off: a hung pod is otherwise found by its probe well before the header timeout.
+    const s = await setup('silent', { timeouts: { responseHeaderMs: 200 }, retry: { tries: 1 }, rescue: { enabled: false } });
     const res = await nodeRequest(`${s.url}/echo`, {});
     expect(res.status).toBe(504);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'PODGATE_UPSTREAM_TIMEOUT', tries: 1 });
   });
 
   it('retries a header timeout on another peer when on names timeout', async () => {
-    const s = await setup('silent', { timeouts: { responseHeaderMs: 200 } });
+    const s = await setup('silent', { timeouts: { responseHeaderMs: 200 }, rescue: { enabled: false } });
     const res = await nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'x' });
     expect(res.status).toBe(200);
     expect(s.badPeer()?.failures.header_timeout).toBe(1);

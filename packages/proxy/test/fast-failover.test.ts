@@ -74,8 +74,8 @@ describe('rescue', () => {
     expect(s.peer(a.host)).toMatchObject({ state: 'ejected', reason: 'stalled' });
   });
 
-  it('leaves a slow but reachable pod alone: its probe passes', async () => {
-    const slow = await BadPod.start(`127.${SUBNET}.3.1`, PORT, 'silent');
+  it('leaves a slow but live pod alone: its probe (OPTIONS *) is answered', async () => {
+    const slow = await BadPod.start(`127.${SUBNET}.3.1`, PORT, 'busy');
     cleanup.push(() => slow.close());
     await pod('good', `127.${SUBNET}.3.2`);
     const s = await proxyOver([`127.${SUBNET}.3.1`, `127.${SUBNET}.3.2`], { timeouts: { responseHeaderMs: 1500 } });
@@ -108,6 +108,43 @@ describe('rescue', () => {
 describe('hung pods (the kernel still accepts, the process answers nothing)', () => {
   const HEALTH = { returnProbe: { path: '/healthz', timeoutMs: 300 } } satisfies ServiceOverrides;
 
+  // Issue 12: without a health path, a frozen pod passed its connect probe and its requests waited
+  // for the response timeout (20.8 s worst case in a rollout of freezing pods).
+  it('without configuration: OPTIONS * goes unanswered, it is ejected at once and its requests re-sent', async () => {
+    const hung = await BadPod.start(`127.${SUBNET}.7.1`, PORT, 'silent');
+    cleanup.push(() => hung.close());
+    await pod('good', `127.${SUBNET}.7.2`);
+    const s = await proxyOver([`127.${SUBNET}.7.1`, `127.${SUBNET}.7.2`], {});
+    const { ms, value } = await timed(() => Promise.all([1, 2, 3, 4].map(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' }))));
+    expect(value.map((r) => [r.status, JSON.parse(r.body).pod])).toEqual(Array(4).fill([200, 'good']));
+    // Stall mark 150 ms, then a connect and OPTIONS * unanswered for 100 ms.
+    expect(ms).toBeLessThan(600);
+    expect(s.service.counters.rescued).toBeGreaterThanOrEqual(1);
+    expect(s.service.counters.probes.failed).toBe(1);
+    expect(s.peer(`127.${SUBNET}.7.1`)).toMatchObject({ state: 'ejected', reason: 'stalled' });
+    expect(s.peer(`127.${SUBNET}.7.1`)?.lastFailure).toBeNull();
+    // Known dead: the next requests never go there.
+    const before = hung.requests;
+    const after = await Promise.all([1, 2, 3, 4].map(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' })));
+    expect(after.map((r) => JSON.parse(r.body).pod)).toEqual(Array(4).fill('good'));
+    expect(hung.requests).toBe(before);
+  });
+
+  it('rescues the requests of a pod that hangs after DNS dropped it (terminating)', async () => {
+    const hung = await BadPod.start(`127.${SUBNET}.7.3`, PORT, 'silent');
+    cleanup.push(() => hung.close());
+    const good = await pod('good', `127.${SUBNET}.7.4`);
+    // Long stall marks: only the probe of a terminating peer can find it in time.
+    const s = await proxyOver([`127.${SUBNET}.7.3`, good.host], { rescue: { minStallMs: 5000 } });
+    const pending = timed(() => Promise.all([1, 2].map(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' }))));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    s.proxy.setAddresses('svc', [good.host]);
+    const { ms, value } = await pending;
+    expect(value.map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([[200, 'good'], [200, 'good']]);
+    expect(ms).toBeLessThan(1000);
+    expect(s.service.counters.rescued).toBe(1);
+  });
+
   it('with a health path: its health GET goes unanswered, it is ejected and its requests re-sent', async () => {
     const hung = await BadPod.start(`127.${SUBNET}.6.1`, PORT, 'silent');
     cleanup.push(() => hung.close());
@@ -137,7 +174,7 @@ describe('hung pods (the kernel still accepts, the process answers nothing)', ()
 
 describe('hedged tries', () => {
   it('races a stalled GET on another peer and takes the first answer; POST is not hedged by default', async () => {
-    const slow = await BadPod.start(`127.${SUBNET}.4.1`, PORT, 'silent');
+    const slow = await BadPod.start(`127.${SUBNET}.4.1`, PORT, 'busy');
     cleanup.push(() => slow.close());
     await pod('good', `127.${SUBNET}.4.2`);
     const s = await proxyOver([`127.${SUBNET}.4.1`, `127.${SUBNET}.4.2`], { timeouts: { responseHeaderMs: 1500 } });
@@ -152,7 +189,7 @@ describe('hedged tries', () => {
   });
 
   it('starts no hedge once the retry deadline has passed', async () => {
-    const slow = await BadPod.start(`127.${SUBNET}.4.3`, PORT, 'silent');
+    const slow = await BadPod.start(`127.${SUBNET}.4.3`, PORT, 'busy');
     cleanup.push(() => slow.close());
     const good = await pod('good', `127.${SUBNET}.4.4`);
     const s = await proxyOver([`127.${SUBNET}.4.3`, good.host], { timeouts: { responseHeaderMs: 800 }, retry: { deadlineMs: 100 } });

@@ -278,6 +278,19 @@ describe('metrics', () => {
     metrics.close();
   });
 
+  it('counts known-dead peers apart from the other ejected ones, and shows panic', async () => {
+    const control = new FixedControl();
+    const ejected = (address: string, reason: string): PeerView => ({ ...peerView(address, 'ejected'), reason, returnsAt: 1 });
+    control.services = [
+      { ...serviceView('web', [ejected('127.10.0.1:8080', 'connect_refused'), ejected('127.10.0.2:8080', 'stalled'), ejected('127.10.0.3:8080', 'consecutive_5xx'), peerView('127.10.0.4:8080')]), panic: true },
+    ];
+    const metrics = new PodgateMetrics(control);
+    const samples = await scrape(metrics);
+    expect(value(samples, 'podgate_peers_known_dead', { service: 'web' })).toBe(2);
+    expect(value(samples, 'podgate_panic', { service: 'web' })).toBe(1);
+    metrics.close();
+  });
+
   it('shows DNS refreshes by result and the last success time in seconds', async () => {
     const control = new FixedControl();
     control.services = [
@@ -328,7 +341,9 @@ describe('metrics', () => {
       'podgate_ejections_total',
       'podgate_hedged_total',
       'podgate_in_flight_requests',
+      'podgate_panic',
       'podgate_peers',
+      'podgate_peers_known_dead',
       'podgate_probes_total',
       'podgate_request_duration_seconds',
       'podgate_requests_total',

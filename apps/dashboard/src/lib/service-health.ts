@@ -1,4 +1,4 @@
-import type { DnsView, PeerState, ServiceView } from '@podgate/protocol';
+import type { DnsView, EventView, PeerState, ServiceView } from '@podgate/protocol';
 
 /*
  * What the overview says about a service at a glance: its pods by state and what is wrong with
@@ -24,14 +24,50 @@ export function stateCounts(service: ServiceView): StateCounts {
 
 export interface Problem {
   /** Stable key, for React and for tests. */
-  kind: 'no_usable_peer' | 'ejections' | 'dns_failing' | 'panic';
+  kind: 'no_usable_peer' | 'ejections' | 'dns_failing' | 'dns_empty' | 'panic';
   text: string;
 }
 
-/** True while the last DNS refresh failed (a success since then clears it). */
-export function dnsFailing(dns: DnsView): boolean {
+export type DnsCondition = 'resolving' | 'resolved' | 'empty' | 'failing';
+
+/**
+ * No answer yet, addresses, no records (NXDOMAIN or NODATA: a real answer), or the nameserver
+ * failing (refused, timed out, SERVFAIL: the answer is unknown). From the server's `condition`;
+ * a server without it is read from the last error's code.
+ */
+export function dnsCondition(dns: DnsView): DnsCondition {
+  if (dns.condition !== undefined) return dns.condition as DnsCondition;
   const { lastError, lastSuccessAt } = dns;
-  return lastError !== null && (lastSuccessAt === null || lastError.at >= lastSuccessAt);
+  if (lastError !== null && (lastSuccessAt === null || lastError.at >= lastSuccessAt)) {
+    return lastError.code === 'ENOTFOUND' || lastError.code === 'ENODATA' ? 'empty' : 'failing';
+  }
+  return dns.lastSuccessAt === null ? 'resolving' : 'resolved';
+}
+
+/** True while the nameserver fails (a success since then clears it); a name without records is not a failure. */
+export function dnsFailing(dns: DnsView): boolean {
+  return dnsCondition(dns) === 'failing';
+}
+
+/** What the last refresh found wrong, short: `127.0.0.1:53: connection refused`, `NXDOMAIN from …`. */
+export function dnsCause(dns: DnsView): string {
+  const error = dns.lastError;
+  return error === null ? 'error' : error.message === '' ? error.code : error.message;
+}
+
+/** Why a service shows no pods, from its DNS status. */
+export function noPodsText(dns: DnsView, dnsName: string): string {
+  const condition = dnsCondition(dns);
+  if (condition === 'resolving') return 'DNS has not answered yet.';
+  if (condition === 'failing') return `${dns.problem ?? `DNS lookup of ${dnsName} failed: ${dnsCause(dns)}`}; no pods known from before.`;
+  if (condition === 'empty') return `${dns.problem ?? dnsCause(dns)}.`;
+  return `DNS lists no address for ${dnsName}.`;
+}
+
+/** `×12, last 12:03:04` for an event that stands for several identical ones in a row; null for one. */
+export function repeatText(event: EventView, clock: (at: number) => string): string | null {
+  if (event.count === undefined || event.count <= 1) return null;
+  return event.lastAt === undefined ? `×${event.count}` : `×${event.count}, last ${clock(event.lastAt)}`;
 }
 
 /** Problems, most serious first; empty for a healthy service (or one still resolving for the first time). */
@@ -44,7 +80,9 @@ export function serviceProblems(service: ServiceView): Problem[] {
   }
   if (service.panic) problems.push({ kind: 'panic', text: 'panic: routing to ejected pods' });
   if (counts.ejected > 0) problems.push({ kind: 'ejections', text: `${counts.ejected} ejected` });
-  if (dnsFailing(service.dns)) problems.push({ kind: 'dns_failing', text: `DNS failing: ${service.dns.lastError?.code ?? 'error'}` });
+  const dns = dnsCondition(service.dns);
+  if (dns === 'failing') problems.push({ kind: 'dns_failing', text: `DNS failing: ${dnsCause(service.dns)}` });
+  else if (dns === 'empty') problems.push({ kind: 'dns_empty', text: `DNS: ${service.dns.lastError?.code === 'ENODATA' ? 'no records' : 'no such name'}` });
   return problems;
 }
 

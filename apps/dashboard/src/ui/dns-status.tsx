@@ -1,22 +1,34 @@
 import type { DnsView } from '@podgate/protocol';
-import { dnsFailing } from '../lib/service-health.js';
+import { dnsCause, dnsCondition } from '../lib/service-health.js';
 import { RelativeTime } from './relative-time.js';
 
-/** Last refresh, the last error while it lasts, and how old the set in use is. */
+/**
+ * Last refresh; while the nameserver fails or the name has no records, what exactly and since
+ * when; the age of the set in use; and whether podgate is re-resolving every second because the
+ * service is short of live pods.
+ */
 export function DnsStatus({ dns }: { dns: DnsView }) {
-  if (dns.lastRefreshAt === null) return <span className="muted">resolving…</span>;
-  const failing = dnsFailing(dns);
+  const condition = dnsCondition(dns);
+  if (dns.lastRefreshAt === null || condition === 'resolving') return <span className="muted">resolving…</span>;
+  const trouble = condition === 'failing' || condition === 'empty';
   return (
-    <span className="dns-status">
+    <span className="dns-status" data-dns-condition={condition}>
       <span>
         refreshed <RelativeTime at={dns.lastRefreshAt} />
       </span>
-      {failing && dns.lastError !== null && (
-        <span className="warn-text" title={dns.lastError.message}>
-          {dns.lastError.code}: {dns.lastError.message}
+      {trouble && (
+        <span className="warn-text" title={dns.problem ?? undefined}>
+          {condition === 'failing' ? 'failing: ' : 'no records: '}
+          {dnsCause(dns)}
         </span>
       )}
-      {(failing || dns.lastSuccessAt === null || dns.lastRefreshAt - dns.lastSuccessAt > 1000) && (
+      {trouble && dns.troubleSince != null && (
+        <span className="muted">
+          since <RelativeTime at={dns.troubleSince} />
+        </span>
+      )}
+      {dns.urgent === true && <span className="warn-text">re-resolving every second: under half the pods alive</span>}
+      {(trouble || dns.lastSuccessAt === null || dns.lastRefreshAt - dns.lastSuccessAt > 1000) && (
         <span className="muted">
           last good <RelativeTime at={dns.lastSuccessAt} />
         </span>

@@ -8,6 +8,7 @@ import { eventsKey, mergeEvents } from '../lib/feed-cache.js';
 import { olderPage } from '../lib/event-pages.js';
 import { formatDateTime } from '../lib/format.js';
 import { serviceHref } from '../lib/hash-route.js';
+import { repeatText } from '../lib/service-health.js';
 
 const PAGE = 100;
 
@@ -23,7 +24,11 @@ const EventRow = memo(function EventRow({ event }: { event: EventView }) {
       <td>{event.service === '' ? <span className="muted">–</span> : <a href={serviceHref(event.service)}>{event.service}</a>}</td>
       <td>{event.address === undefined ? <span className="muted">–</span> : <code>{event.address}</code>}</td>
       <td>{event.actor ?? <span className="muted">–</span>}</td>
-      <td>{[event.state === undefined ? null : `→ ${event.state}`, event.reason, event.detail].filter((x) => x !== null && x !== undefined).join(' · ')}</td>
+      <td>
+        {[event.state === undefined ? null : `→ ${event.state}`, event.reason, event.detail, repeatText(event, formatDateTime)]
+          .filter((x) => x !== null && x !== undefined)
+          .join(' · ')}
+      </td>
     </tr>
   );
 });

@@ -2,6 +2,7 @@ import type { EventView } from '@podgate/protocol';
 import { memo, useMemo, useState } from 'react';
 import { useEvents } from '../hooks/use-services.js';
 import { formatClock, formatDateTime } from '../lib/format.js';
+import { repeatText } from '../lib/service-health.js';
 
 const SHOWN = 50;
 
@@ -13,6 +14,7 @@ function tone(type: EventView['type']): string {
     case 'peer_restored':
     case 'service_added':
     case 'panic_left':
+    case 'dns_recovered':
       return 'good';
     case 'peer_ejected':
     case 'dns_failed':
@@ -28,6 +30,7 @@ function tone(type: EventView['type']): string {
 }
 
 const TimelineItem = memo(function TimelineItem({ event }: { event: EventView }) {
+  const repeated = repeatText(event, formatClock);
   return (
     <li className={`timeline-item tone-${tone(event.type)}`}>
       <time dateTime={new Date(event.at).toISOString()} title={formatDateTime(event.at)}>
@@ -39,6 +42,11 @@ const TimelineItem = memo(function TimelineItem({ event }: { event: EventView })
       {event.reason !== undefined && <span className="reason">{event.reason}</span>}
       {event.actor !== undefined && <span className="actor">by {event.actor}</span>}
       {event.detail !== undefined && <span className="muted detail">{event.detail}</span>}
+      {repeated !== null && (
+        <span className="repeat" title={event.lastAt === undefined ? undefined : `last at ${formatDateTime(event.lastAt)}`}>
+          {repeated}
+        </span>
+      )}
     </li>
   );
 });

@@ -7,7 +7,7 @@ import { usePeerAction } from '../hooks/use-peer-action.js';
 import { useRemoveService } from '../hooks/use-remove-service.js';
 import { useService } from '../hooks/use-services.js';
 import { errorMessage, isApiRequestError } from '../lib/api-client.js';
-import { serviceProblems } from '../lib/service-health.js';
+import { dnsCondition, noPodsText, serviceProblems } from '../lib/service-health.js';
 import { ProblemBadges } from './badges.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { DnsStatus } from './dns-status.js';
@@ -125,7 +125,7 @@ export function ServicePage({ name }: { name: string }) {
 
       <h2>Pods</h2>
       {view.peers.length === 0 ? (
-        <p className="muted">No pods: {view.dns.lastRefreshAt === null ? 'DNS has not answered yet.' : `DNS lists no address for ${view.dnsName}.`}</p>
+        <p className={dnsCondition(view.dns) === 'failing' ? 'warn-text' : 'muted'}>No pods: {noPodsText(view.dns, view.dnsName)}</p>
       ) : null}
       <div className="table-wrap">
         <table aria-label="Pods" className="data">

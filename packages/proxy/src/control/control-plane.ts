@@ -4,7 +4,7 @@ import type { EventList, EventView, PeerAction, PeerEvent, PeerView, PodgateConf
 import { pino, type Logger } from 'pino';
 import { ControlError, type ControlApi, type ControlChange } from './control-api.js';
 import { EventLog } from './event-log.js';
-import { httpProbe, tcpProbe, type ProbeResult } from '../peer-probe.js';
+import { aliveProbe, httpProbe, type ProbeResult } from '../peer-probe.js';
 import type { PeerSync, ToPrimary, ToWorker, WorkerStats } from './messages.js';
 import { routeConflict, sameService } from './service-rules.js';
 import { EMPTY_STATE, type PersistedState, type StateStorage } from './state-types.js';
@@ -23,6 +23,10 @@ interface ServiceEntry {
   source: 'config' | 'api';
   table: PeerTable<PeerLatency>;
   refresher: DnsRefresher;
+  /** Id of the last DNS trouble event recorded, which identical repeats grow (count) instead of adding events. */
+  dnsEventId: number | null;
+  /** The `reason` of the last peers message (why DNS gives no pods), so a change is sent even when the set is not. */
+  sentReason: string | null;
 }
 
 interface WorkerLink {
@@ -297,7 +301,8 @@ export class ControlPlane implements ControlApi {
       returnProbe: (peer, done) => {
         const { path, timeoutMs } = config.returnProbe;
         const report = (r: ProbeResult): void => done(r.ok, r.detail);
-        if (path === '') tcpProbe(peer.host, peer.port, timeoutMs, report);
+        // A connect alone passes for a hung process (its kernel accepts): ask it OPTIONS *.
+        if (path === '') aliveProbe(peer.host, peer.port, timeoutMs, timeoutMs, report);
         else httpProbe(peer.host, peer.port, path, timeoutMs, report);
       },
     });
@@ -310,7 +315,7 @@ export class ControlPlane implements ControlApi {
       onAddresses: (ips) => this.onAddresses(config.name, ips),
       onEvent: (e) => this.onDnsEvent(e),
     });
-    this.services.set(config.name, { config, source, table, refresher });
+    this.services.set(config.name, { config, source, table, refresher, dnsEventId: null, sentReason: null });
     refresher.start();
     this.notify({ kind: 'service', name: config.name });
   }
@@ -328,6 +333,7 @@ export class ControlPlane implements ControlApi {
     const addresses = ips.map((ip) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`));
     entry.table.setAddresses(addresses, Date.now());
     this.broadcast(this.peersMessage(service, entry));
+    this.checkUrgent(entry);
     this.notify({ kind: 'service', name: service });
   }
 
@@ -339,7 +345,40 @@ export class ControlPlane implements ControlApi {
       addresses.push(peer.address);
       if (peer.state !== 'active') states.push(peerSync(peer));
     }
-    return { type: 'peers', service, addresses, states };
+    entry.sentReason = addresses.length === 0 ? this.emptyReason(entry) : null;
+    return { type: 'peers', service, addresses, states, reason: entry.sentReason };
+  }
+
+  /** Why DNS gives a service no pods, for the 503 its clients get: not an answer yet, no records, or a failing nameserver. */
+  private emptyReason(entry: ServiceEntry): string {
+    const dns = entry.refresher.status();
+    if (dns.problem !== null) return dns.problem;
+    if (dns.condition === 'resolving') return `no DNS answer yet for ${entry.config.dnsName} (still resolving)`;
+    return `DNS name ${entry.config.dnsName} lists no addresses`;
+  }
+
+  /**
+   * Fewer than half of the service's known peers (listed, not held by an operator) alive: DNS is
+   * asked about once a second until at least half are alive again, whatever dns.minRefresh says.
+   * A service with next to nothing left to send to is worth one query a second, and during a
+   * rollout the answer soon lists the replacements. A service DNS lists no pod for is not urgent:
+   * nothing died, and DNS's own answer is retried at dns.minRefresh.
+   */
+  private checkUrgent(entry: ServiceEntry): void {
+    let known = 0;
+    let alive = 0;
+    for (const peer of entry.table.list()) {
+      if (!peer.listed || peer.hold !== null) continue;
+      known++;
+      if (peer.state === 'active') alive++;
+    }
+    const urgent = known > 0 && alive * 2 < known;
+    if (urgent === entry.refresher.urgent) return;
+    entry.refresher.setUrgent(urgent);
+    const name = entry.config.name;
+    if (urgent) this.logger.warn({ service: name, alive, known }, `${name}: ${alive} of ${known} pods alive: re-resolving ${entry.config.dnsName} every second`);
+    else this.logger.info({ service: name, alive, known }, `${name}: ${alive} of ${known} pods alive: DNS refreshes back to their usual rhythm`);
+    this.notify({ kind: 'service', name });
   }
 
   private onPeerEvent(e: PeerEvent): void {
@@ -354,29 +393,74 @@ export class ControlPlane implements ControlApi {
     }
     this.notify({ kind: 'service', name: e.service });
     if (e.type === 'peer_ejected' && e.reason !== 'operator_eject') entry?.refresher.refreshSoon();
+    if (entry !== undefined) this.checkUrgent(entry);
   }
 
   private onDnsEvent(e: DnsEvent): void {
-    if (e.type === 'dns_failed') this.logger.warn(e, `DNS refresh of ${e.service} failed (${e.code}): keeping ${e.keptAddresses} known addresses`);
-    else if (e.type === 'dns_empty') this.logger.warn(e, `DNS has no addresses for ${e.service} (${e.code}): keeping the last known set for ${e.graceRemainingMs} ms`);
-    else if (e.type === 'dns_emptied') this.logger.error(e, `DNS has had no addresses for ${e.service} past the grace period: the service is empty`);
-    else if (e.changed) this.logger.info({ service: e.service, addresses: e.addresses }, `DNS: ${e.service} has ${e.addresses.length} addresses`);
-    if (e.type === 'dns_failed') {
-      this.record({ type: 'dns_failed', service: e.service, detail: `${e.code}: ${e.message}; keeping ${e.keptAddresses} known addresses` });
-    } else if (e.type === 'dns_empty') {
-      this.record({ type: 'dns_empty', service: e.service, detail: `${e.code}: keeping the last known set for ${e.graceRemainingMs} ms` });
-    } else if (e.type === 'dns_emptied') {
-      this.record({ type: 'dns_emptied', service: e.service, detail: 'no addresses past the grace period' });
+    const entry = this.services.get(e.service);
+    // Repeats of one cause are logged once (then at debug) and grow one event: a dead nameserver
+    // must not flood the log, the event log and the dashboard once a refresh.
+    switch (e.type) {
+      case 'dns_failed': {
+        const detail = `${e.cause}; keeping ${e.keptAddresses} known addresses`;
+        this.logger[e.repeat === 1 ? 'warn' : 'debug'](e, `DNS refresh of ${e.service} failed: ${detail}`);
+        this.recordDnsTrouble(entry, e, detail);
+        break;
+      }
+      case 'dns_empty': {
+        const detail = `${e.cause}; keeping the last known set for ${e.graceRemainingMs} ms`;
+        this.logger[e.repeat === 1 ? 'warn' : 'debug'](e, `DNS has no addresses for ${e.service}: ${detail}`);
+        this.recordDnsTrouble(entry, e, detail);
+        break;
+      }
+      case 'dns_emptied': {
+        const detail = `${e.cause}; no addresses past the grace period`;
+        this.logger[e.repeat === 1 ? 'error' : 'debug'](e, `DNS has had no addresses for ${e.service} past the grace period: the service is empty (${e.cause})`);
+        this.recordDnsTrouble(entry, e, detail);
+        break;
+      }
+      case 'dns_recovered': {
+        const why = [e.failed > 0 ? `${e.failed} refreshes failed` : null, e.empty > 0 ? `${e.empty} found no records` : null].filter((x) => x !== null).join(', ');
+        const detail = `resolved again after ${formatMs(e.troubleMs)}: ${why}; last: ${e.lastCause}`;
+        this.logger.info(e, `DNS of ${e.service} ${detail}`);
+        this.record({ type: 'dns_recovered', service: e.service, detail, durationMs: e.troubleMs, failures: e.failed + e.empty });
+        if (entry !== undefined) entry.dnsEventId = null;
+        break;
+      }
+      case 'dns_resolved':
+        if (e.changed) this.logger.info({ service: e.service, addresses: e.addresses }, `DNS: ${e.service} has ${e.addresses.length} addresses`);
+        break;
+    }
+    // The set may stay empty while the reason for it changes (no answer yet → nameserver refused).
+    if (entry !== undefined && !entry.table.list().some((p) => p.listed) && this.emptyReason(entry) !== entry.sentReason) {
+      this.broadcast(this.peersMessage(e.service, entry));
     }
     this.notify({ kind: 'service', name: e.service });
   }
 
-  private record(event: Omit<EventView, 'id' | 'at'> & { at?: number }): void {
+  /** A DNS failure or empty answer: a new event when its cause is new, else the open one counts it. */
+  private recordDnsTrouble(entry: ServiceEntry | undefined, e: DnsEvent & { repeat: number }, detail: string): void {
+    const at = Date.now();
+    if (e.repeat > 1 && entry?.dnsEventId != null) {
+      const updated = this.log.update(entry.dnsEventId, { count: e.repeat, lastAt: at, detail });
+      if (updated !== null) {
+        this.notify({ kind: 'event', event: updated });
+        return;
+      }
+    }
+    // A first occurrence, or the open event fell off the log: start one (with the count so far).
+    const repeated = e.repeat > 1 ? { count: e.repeat, lastAt: at } : {};
+    const full = this.record({ type: e.type, service: e.service, detail, at, ...repeated });
+    if (entry !== undefined) entry.dnsEventId = full.id;
+  }
+
+  private record(event: Omit<EventView, 'id' | 'at'> & { at?: number }): EventView {
     const clean: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(event)) if (v !== undefined && v !== '') clean[k] = v;
     clean.service = event.service;
     const full = this.log.append({ at: Date.now(), ...clean } as Omit<EventView, 'id'>);
     this.notify({ kind: 'event', event: full });
+    return full;
   }
 
   private notify(change: ControlChange): void {
@@ -453,6 +537,10 @@ export class ControlPlane implements ControlApi {
       }
     }
   }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function peerSync(peer: Peer<PeerLatency>): PeerSync {

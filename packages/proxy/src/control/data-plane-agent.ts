@@ -47,7 +47,7 @@ export class DataPlaneAgent {
         await this.proxy.applyServices(message.services);
         return;
       case 'peers':
-        this.proxy.setPeers(message.service, message.addresses, message.states);
+        this.proxy.setPeers(message.service, message.addresses, message.states, message.reason);
         return;
       case 'peer_state':
         this.proxy.syncPeer(message.service, message.peer);

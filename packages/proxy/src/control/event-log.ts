@@ -17,6 +17,23 @@ export class EventLog {
     return full;
   }
 
+  /**
+   * Replaces fields of an event still in the log (a repeat collapsed into it: `count`, `lastAt`)
+   * and returns the new version; null when it has fallen off the end. The event keeps its id and
+   * place, so ids stay consecutive; readers following `since` see the fields as they were when
+   * they read it.
+   */
+  update(id: number, fields: Partial<Omit<EventView, 'id' | 'type' | 'service'>>): EventView | null {
+    const first = this.events[0];
+    if (first === undefined) return null;
+    const index = id - first.id;
+    const old = this.events[index];
+    if (old === undefined || old.id !== id) return null;
+    const next = { ...old, ...fields } as EventView;
+    this.events[index] = next;
+    return next;
+  }
+
   since(cursor: number, limit: number): EventList {
     const first = this.events.findIndex((e) => e.id > cursor);
     const page = first === -1 ? [] : this.events.slice(first, first + limit);

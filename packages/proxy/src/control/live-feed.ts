@@ -240,7 +240,10 @@ export class LiveFeed {
 
   private onChange(change: ControlChange): void {
     if (change.kind === 'event') {
-      this.recentEvents.push(change.event);
+      // A repeat collapsed into an event re-sends it with the same id: replace, do not add.
+      const index = this.recentEvents.findIndex((e) => e.id === change.event.id);
+      if (index !== -1) this.recentEvents[index] = change.event;
+      else this.recentEvents.push(change.event);
       if (this.recentEvents.length > SNAPSHOT_EVENTS) this.recentEvents.shift();
       if (this.all.size > 0) this.broadcast(encode({ type: 'event', event: change.event }));
       return;

@@ -18,8 +18,12 @@ export interface PeerSync {
 export type ToWorker =
   /** The whole set of services: workers add, remove and replace theirs to match. */
   | { type: 'services'; services: ServiceConfig[] }
-  /** A service's peers (`ip:port`) and the states of those that are not plainly active. */
-  | { type: 'peers'; service: string; addresses: string[]; states: PeerSync[] }
+  /**
+   * A service's peers (`ip:port`) and the states of those that are not plainly active. `reason`,
+   * when `addresses` is empty: why DNS gives no pods (no answer yet, the name has no records, or
+   * the nameserver failing, named), for the 503 a client gets.
+   */
+  | { type: 'peers'; service: string; addresses: string[]; states: PeerSync[]; reason?: string | null }
   | { type: 'peer_state'; service: string; peer: PeerSync }
   /** Answer with stats carrying this `barrier` once everything sent before it is applied. */
   | { type: 'barrier'; seq: number };

@@ -1,4 +1,5 @@
-import { PEER_STATES } from '@podgate/protocol';
+import { KNOWN_DEAD_REASONS } from '@podgate/balancer';
+import { PEER_STATES, type PeerStateReason } from '@podgate/protocol';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ControlApi, ControlChange } from './control-api.js';
 import { LATENCY_BUCKETS_MS } from './messages.js';
@@ -29,6 +30,8 @@ export class PodgateMetrics {
   private readonly budgetExhausted: Counter<'service'>;
   private readonly ejections: Counter<'service' | 'reason'>;
   private readonly peers: Gauge<'service' | 'state'>;
+  private readonly knownDead: Gauge<'service'>;
+  private readonly panic: Gauge<'service'>;
   private readonly duration: LoadedHistogram<'service'>;
   private readonly dnsRefreshes: Counter<'service' | 'result'>;
   private readonly dnsLastSuccess: Gauge<'service'>;
@@ -57,6 +60,18 @@ export class PodgateMetrics {
     });
     this.ejections = new Counter({ name: 'podgate_ejections_total', help: 'Peers ejected, by reason (automatic or operator).', labelNames: ['service', 'reason'], registers });
     this.peers = new Gauge({ name: 'podgate_peers', help: 'Peers by state.', labelNames: ['service', 'state'], registers });
+    this.knownDead = new Gauge({
+      name: 'podgate_peers_known_dead',
+      help: 'Ejected peers known to be gone (refused, connect timeout, reset, failed probe): never picked, panic or not.',
+      labelNames: ['service'],
+      registers,
+    });
+    this.panic = new Gauge({
+      name: 'podgate_panic',
+      help: '1 while the panic rule routes to peers ejected on response errors (never to known-dead ones).',
+      labelNames: ['service'],
+      registers,
+    });
     this.duration = new LoadedHistogram({
       name: 'podgate_request_duration_seconds',
       help: 'Whole-request duration, from the request to the end of the response.',
@@ -104,7 +119,7 @@ export class PodgateMetrics {
 
   private update(): void {
     const services = mergeStats(this.control.listServices(), this.control.workerStats());
-    for (const metric of [this.requests, this.tries, this.retries, this.budgetExhausted, this.ejections, this.peers, this.duration, this.dnsRefreshes, this.dnsLastSuccess, this.inFlight, this.hedged, this.rescued, this.probes]) {
+    for (const metric of [this.requests, this.tries, this.retries, this.budgetExhausted, this.ejections, this.peers, this.knownDead, this.panic, this.duration, this.dnsRefreshes, this.dnsLastSuccess, this.inFlight, this.hedged, this.rescued, this.probes]) {
       metric.reset();
     }
     const lastOk = new Map<string, number>();
@@ -127,6 +142,8 @@ export class PodgateMetrics {
         const byState = new Map<string, number>(PEER_STATES.map((state) => [state, 0]));
         for (const peer of s.view.peers) byState.set(peer.state, (byState.get(peer.state) ?? 0) + 1);
         for (const [state, n] of byState) this.peers.set({ service, state }, n);
+        this.knownDead.set({ service }, s.view.peers.filter((p) => p.state === 'ejected' && p.hold === null && KNOWN_DEAD_REASONS.has(p.reason as PeerStateReason)).length);
+        this.panic.set({ service }, s.view.panic ? 1 : 0);
         const dns = s.view.dns;
         for (const result of DNS_RESULTS) this.dnsRefreshes.inc({ service, result }, dns.refreshes[result]);
         this.dnsLastSuccess.set({ service }, dns.lastSuccessAt === null ? 0 : dns.lastSuccessAt / 1000);
