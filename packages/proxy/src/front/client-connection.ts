@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ClientExchange } from './client-exchange.js';
 import { ChunkedBodyDecoder, ChunkedFramingError, type ChunkedBodyEvents } from './chunked-body.js';
-import { framingProblem } from './framing-rules.js';
+import { asksToClose, framingProblem } from './framing-rules.js';
 import type { HttpFront } from './http-front.js';
 import { giveParser, HTTPParser, METHODS, resetParser, STOP_AFTER_HEAD, takeParser, type NodeHttpParser, type ParserError } from './node-parser.js';
 
@@ -123,7 +123,7 @@ export class ClientConnection implements ChunkedBodyEvents {
     // must not hit the header or request timeout for it.
     if (this.messageStart !== 0) this.messageStart += Date.now() - this.pausedAt;
     const handle = this.handle;
-    if (handle === null) this.socket.resume();
+    if (handle === null) this.resumeStream();
     else if (!handle.reading) {
       handle.reading = true;
       handle.readStart();
@@ -301,7 +301,22 @@ export class ClientConnection implements ChunkedBodyEvents {
     this.handle = null;
     // The stream takes over reading: it must agree with podgate on whether to read.
     if (this.pausedBy !== 0) this.socket.pause();
-    else this.socket.resume();
+    else this.resumeStream();
+  }
+
+  /**
+   * The stream reads again. While the parser consumed the handle, a stop podgate made there, or a
+   * read the stream asked for and never got (its `reading` flag stays set), would keep
+   * `socket.resume()` from ever starting the handle again: start it here (found by the fuzz suite:
+   * a pipelined chunked request whose body came in a later read was never answered).
+   */
+  private resumeStream(): void {
+    this.socket.resume();
+    const handle = this.streamHandle;
+    if (handle !== null && !handle.reading && !this.socket.destroyed) {
+      handle.reading = true;
+      handle.readStart();
+    }
   }
 
   /** The parser reads the handle in C++ again (as in the constructor). */
@@ -417,6 +432,7 @@ export class ClientConnection implements ChunkedBodyEvents {
       this.headerUrl = '';
     }
     const ex = new ClientExchange(this, METHODS[method] ?? '', target ?? '', major, minor, headers ?? [], upgrade, keepAlive);
+    if (keepAlive && asksToClose(ex.connection)) ex.keepAlive = false;
     const problem = framingProblem(ex.transferEncoding);
     if (problem !== null) {
       // llhttp has read past this head by its own reading of the framing: nothing after it is used.

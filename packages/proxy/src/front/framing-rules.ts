@@ -41,3 +41,19 @@ function isLoneChunked(value: string): boolean {
 function isOws(c: number): boolean {
   return c === 32 || c === 9;
 }
+
+/**
+ * A `close` connection option llhttp missed: it keeps the connection alive for `keep-alive, close`
+ * on HTTP/1.0 and for `close` followed by a tab. RFC 9112 §9.6: after a request with close, the
+ * server reads no further request. Most requests name no close, and are read without a split.
+ */
+export function asksToClose(connection: string | undefined): boolean {
+  if (connection === undefined || !CLOSE.test(connection)) return false;
+  for (const option of connection.split(',')) {
+    // trim(): OWS is spaces and tabs (RFC 9110 §5.6.3).
+    if (option.trim().toLowerCase() === 'close') return true;
+  }
+  return false;
+}
+
+const CLOSE = /close/i;
