@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import net from 'node:net';
 import { LabError } from './lab-error.js';
 
@@ -48,9 +49,19 @@ sys.stdin.read()
 `;
 
 const READY_TIMEOUT_MS = 10_000;
-// Debian's python3 starts in ~30 ms; a version manager's shim first on PATH (pyenv) adds ~250 ms,
-// which is longer than a test's pod takes to answer: the pod would not go silent in time.
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+/**
+ * python3 as PATH finds it, except a version manager's shim (pyenv's `shims/`), which adds ~250 ms
+ * to each start where Debian's own starts in ~30 ms: longer than a test's pod takes to answer, so
+ * the pod would not go silent in time. Debian's is used instead when it is there.
+ */
+function pythonCommand(): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const candidate = join(dir, 'python3');
+    if (!existsSync(candidate)) continue;
+    return dir.endsWith('/shims') && existsSync('/usr/bin/python3') ? '/usr/bin/python3' : candidate;
+  }
+  return 'python3';
+}
 // A loopback connect to a queue with room completes in well under a millisecond.
 const FILLER_TIMEOUT_MS = 1000;
 
@@ -99,8 +110,8 @@ function spawnReady(host: string, port: number, fd: number | undefined): Promise
   return new Promise((resolve, reject) => {
     const child =
       fd === undefined
-        ? spawn(PYTHON, ['-c', PYTHON_SCRIPT, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] })
-        : spawn(PYTHON, ['-c', INHERIT_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe', fd] });
+        ? spawn(pythonCommand(), ['-c', PYTHON_SCRIPT, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn(pythonCommand(), ['-c', INHERIT_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe', fd] });
     let out = '';
     let err = '';
     const fail = (error: Error): void => {

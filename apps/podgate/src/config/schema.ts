@@ -287,7 +287,7 @@ export const rootSpec: ObjectSpec = {
           kind: 'duration',
           out: 'minRefreshMs',
           default: 1 * s,
-          doc: 'Refresh no sooner than this after an answer, whatever its TTL. At most `maxRefresh`.',
+          doc: 'Refresh no sooner than this after an answer, whatever its TTL, and retry a failed or empty answer this often. At most `maxRefresh`. One exception: while fewer than half of a service\'s pods are alive, it is re-resolved at once and then about once a second, whatever this says ([failover.md](failover.md#running-out-of-pods-re-resolve-every-second)).',
         },
         maxRefresh: {
           kind: 'duration',
