@@ -42,7 +42,8 @@ beforeAll(async () => {
       buffered += chunk.toString('latin1');
       let end: number;
       while ((end = buffered.indexOf('\r\n\r\n')) !== -1) {
-        podRequests++;
+        // podgate's liveness probe of a slow try (OPTIONS *) is not a client's request.
+        if (!buffered.startsWith('OPTIONS * ')) podRequests++;
         answer(socket, buffered.slice(0, end));
         buffered = buffered.slice(end + 4);
       }

@@ -53,6 +53,12 @@ export class RecordingPod {
 
   static async start(name: string, group: string, host: string, port: number, log: PodLog): Promise<RecordingPod> {
     const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+      // podgate's own liveness probe of a peer whose try is slow (a body a client sends slowly):
+      // not a client's request, so not recorded.
+      if (req.method === 'OPTIONS' && req.url === '*' && req.headers['user-agent'] === 'podgate-probe') {
+        res.writeHead(204).end();
+        return;
+      }
       const record = startRecord(name, group, req, log);
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
