@@ -19,6 +19,8 @@ export interface RolloutResult {
   steadyRate: number;
   /** Whole seconds in which fewer than half the steady rate completed (the issue's "stall"). */
   stalledSeconds: number[];
+  /** Date.now() when the rollout began: steps' `at` count from here, events' `at` are epoch ms. */
+  rolloutStartedAt: number;
 }
 
 export interface RolloutScenario {
@@ -32,6 +34,27 @@ export interface RolloutScenario {
   podDelayMs?: number;
   /** Data-plane worker processes; default 1 (in-process). */
   workers?: number;
+  /** Pods of the Deployment; default 4. */
+  replicas?: number;
+  /** Default 1, as issue 5's rows. */
+  maxSurge?: number;
+  /** Default 0, as issue 5's rows. */
+  maxUnavailable?: number;
+  /** Pause after each rollout step; default 500 ms. */
+  stepPauseMs?: number;
+  /** podgate's `dns.minRefresh`; default 1s (docs/config.md). */
+  minRefresh?: string;
+  /** podgate's `dns.maxRefresh`; default 30s. Both at 30s pin the refresh as issue 12's seed did. */
+  maxRefresh?: string;
+  /**
+   * The lab DNS serves each answer this long after a change, as a stale caching resolver would
+   * (issue 12); set once the first pods are listed, so podgate starts with them. Default 0.
+   */
+  staleMs?: number;
+  /** Load goes on this long after the rollout ends; default 1500 ms. */
+  tailMs?: number;
+  /** Keep the bodies of the first this many non-2xx answers (report.errorBodies); default 0. */
+  keepErrorBodies?: number;
 }
 
 const DNS_NAME = 'image-lobby.lab.svc.cluster.local';
@@ -40,15 +63,18 @@ const POD_PORT = 18080;
 /**
  * The issue's rollout scenario: 4 pods, a full rolling update (maxSurge 1, maxUnavailable 0)
  * while 32 closed-loop clients POST 64 KiB through podgate, with the seed's retry settings plus
- * `timeout`, connect timeout 5 s and response header timeout 10 s.
+ * `timeout`, connect timeout 5 s and response header timeout 10 s. The service has no
+ * `returnProbe` (no health path): what podgate finds must be found without config.
  */
 export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutResult> {
+  const replicas = s.replicas ?? 4;
   const dns = await LabDnsServer.start();
-  const cluster = await LabCluster.start({ dns, dnsName: DNS_NAME, replicas: 4, ttl: s.ttl ?? 5, port: POD_PORT, podDelayMs: s.podDelayMs ?? 5 });
+  const cluster = await LabCluster.start({ dns, dnsName: DNS_NAME, replicas, ttl: s.ttl ?? 5, port: POD_PORT, podDelayMs: s.podDelayMs ?? 5 });
+  if (s.staleMs !== undefined) dns.setStaleMs(s.staleMs);
   const events: EventView[] = [];
   const config = resolveConfig({
     listen: '127.0.0.1:0',
-    dns: { nameservers: [dns.nameserver], timeout: '500ms', attempts: 2, minRefresh: '1s', maxRefresh: '30s' },
+    dns: { nameservers: [dns.nameserver], timeout: '500ms', attempts: 2, minRefresh: s.minRefresh ?? '1s', maxRefresh: s.maxRefresh ?? '30s' },
     log: { level: 'silent', access: false },
     workers: s.workers ?? 1,
     stateDir: mkdtempSync(join(tmpdir(), 'podgate-rollout-')),
@@ -72,7 +98,7 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
   });
   try {
     const peers = (): number => podgate.control.getService('image-lobby')?.peers.length ?? 0;
-    for (let i = 0; i < 100 && peers() < 4; i++) await sleep(50);
+    for (let i = 0; i < 100 && peers() < replicas; i++) await sleep(50);
     const shape = {
       url: `http://127.0.0.1:${podgate.port}/recognize`,
       ...(s.ratePerSecond === undefined ? { concurrency: s.concurrency ?? 32 } : { ratePerSecond: s.ratePerSecond }),
@@ -83,14 +109,22 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     // (cold code), which is not what a rollout does to clients.
     await runLoad({ ...shape, durationMs: 1000 });
     const stop = new AbortController();
-    const load = runLoad({ ...shape, durationMs: 120_000, stop: stop.signal });
+    const load = runLoad({ ...shape, durationMs: 120_000, stop: stop.signal, keepErrorBodies: s.keepErrorBodies ?? 0 });
     await sleep(1000);
-    const steps = await cluster.rollingUpdate({ mode: s.mode, maxSurge: 1, maxUnavailable: 0, dnsLagMs: s.dnsLagMs ?? 1000, stepPauseMs: 500, graceMs: 5000 });
-    await sleep(1500);
+    const rolloutStartedAt = Date.now();
+    const steps = await cluster.rollingUpdate({
+      mode: s.mode,
+      maxSurge: s.maxSurge ?? 1,
+      maxUnavailable: s.maxUnavailable ?? 0,
+      dnsLagMs: s.dnsLagMs ?? 1000,
+      stepPauseMs: s.stepPauseMs ?? 500,
+      graceMs: 5000,
+    });
+    await sleep(s.tailMs ?? 1500);
     stop.abort();
     const report = await load;
     const { steadyRate, stalledSeconds } = stalls(report.perSecond);
-    return { mode: s.mode, report, steps, events, retries: podgate.control.getService('image-lobby')?.retries ?? 0, failureLog: failureLog(lines), steadyRate, stalledSeconds };
+    return { mode: s.mode, report, steps, events, retries: podgate.control.getService('image-lobby')?.retries ?? 0, failureLog: failureLog(lines), steadyRate, stalledSeconds, rolloutStartedAt };
   } finally {
     await podgate.close(1000);
     await cluster.close();
@@ -112,6 +146,26 @@ export function stalls(perSecond: readonly number[]): { steadyRate: number; stal
     if (n < steadyRate / 2) stalledSeconds.push(second);
   });
   return { steadyRate, stalledSeconds };
+}
+
+/** The test output's line for a row: the summary, the errors by kind and podgate's ejections. */
+export function rowLine(label: string, r: RolloutResult): string {
+  const kinds = Object.entries(r.report.byError).map(([k, n]) => `${k}=${n}`);
+  const statuses = Object.entries(r.report.byStatus).map(([k, n]) => `${k}=${n}`);
+  const ejections = r.events.filter((e) => e.type === 'peer_ejected').map((e) => `${e.address} ${e.reason}`);
+  return `${summary(label, r)} | errors by kind: ${kinds.join(' ') || 'none'} | statuses: ${statuses.join(' ')} | ejections: ${ejections.join(', ') || 'none'}`;
+}
+
+/** The rollout's steps and podgate's events on one clock (s since the rollout began), to read a failure. */
+export function timeline(r: RolloutResult): string[] {
+  const entries: Array<[number, string]> = [
+    ...r.steps.map((st): [number, string] => [st.at, `lab ${st.kind} ${st.pod} ${st.address}${st.mode === undefined ? '' : ` ${st.mode}`}`]),
+    ...r.events.map((e): [number, string] => [
+      e.at - r.rolloutStartedAt,
+      `podgate ${e.type}${e.address === undefined ? '' : ` ${e.address}`}${e.reason === undefined ? '' : ` ${e.reason}`}${e.detail === undefined ? '' : ` (${e.detail})`}`,
+    ]),
+  ];
+  return entries.sort((a, b) => a[0] - b[0]).map(([at, what]) => `${(at / 1000).toFixed(3).padStart(8)} s  ${what}`);
 }
 
 /** One line for the test output and the note: the matrix's figures for one run. */

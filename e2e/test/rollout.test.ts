@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { runRolloutScenario, summary, type RolloutResult } from './rollout-scenario.js';
+import { expectInvisible } from './rollout-expectations.js';
+import { rowLine, runRolloutScenario, summary } from './rollout-scenario.js';
 
 const MODES = ['graceful', 'refuse', 'blackhole', 'mixed'] as const;
 // Issue 5's matrix, closed-loop rows (32 clients POSTing 64 KiB; connect timeout 5 s, response
-// timeout 10 s). The open-loop rows (500 req/s) run in `pnpm bench`.
+// timeout 10 s). Its open-loop rows (500 req/s) run in `pnpm bench`.
 const TTLS = [5, 30] as const;
 
-function expectInvisible(r: RolloutResult): void {
-  if (r.failureLog.length > 0) console.log(r.failureLog.join(''));
-  expect(r.report.total).toBeGreaterThan(500);
-  expect(r.report.byError).toEqual({});
-  expect(r.report.errors).toBe(0);
-  expect(r.report.latencyMs.max).toBeLessThan(1000);
-  expect(r.stalledSeconds).toEqual([]);
-}
+// Issue 12: a pod whose process freezes while its kernel still accepts connections, found with the
+// service's default config (no returnProbe.path); the open loop is the issue's 500 req/s.
+const HANG_LOADS = [{ concurrency: 32 }, { ratePerSecond: 500 }] as const;
 
 describe('rolling update under load: clients do not notice (closed loop, 32 clients)', () => {
   for (const ttl of TTLS) {
@@ -23,6 +19,20 @@ describe('rolling update under load: clients do not notice (closed loop, 32 clie
         const ejections = r.events.filter((e) => e.type === 'peer_ejected').map((e) => `${e.address} ${e.reason}`);
         console.log(`${summary(`rollout ${mode} ttl ${ttl}s`, r)} | ejections: ${ejections.join(', ') || 'none'}`);
         expect(r.steps.filter((s) => s.kind === 'pod_closed' || s.kind === 'pod_terminating').length).toBeGreaterThanOrEqual(4);
+        expectInvisible(r);
+      });
+    }
+  }
+});
+
+describe('rolling update under load, old pods hang (frozen process, kernel still accepts)', () => {
+  for (const ttl of TTLS) {
+    for (const load of HANG_LOADS) {
+      const shape = 'concurrency' in load ? `closed loop, ${load.concurrency} clients` : `open loop, ${load.ratePerSecond} req/s`;
+      it(`DNS TTL ${ttl} s, ${shape}, no health path: no error, max < 1 s, no stalled second`, async () => {
+        const r = await runRolloutScenario({ mode: 'hang', ttl, ...load });
+        console.log(rowLine(`rollout hang ttl ${ttl}s, ${shape}`, r));
+        expect(r.steps.filter((s) => s.kind === 'pod_terminating' && s.mode === 'hang')).toHaveLength(4);
         expectInvisible(r);
       });
     }

@@ -1,7 +1,7 @@
 import { AddressAllocator, nextSubnet } from './address-allocator.js';
 import type { LabDnsServer } from './dns-server.js';
 import { LabError } from './lab-error.js';
-import { LabPod, type TerminationMode } from './pod.js';
+import { DEFAULT_GRACE_MS, LabPod, type TerminationMode } from './pod.js';
 import { runRollingUpdate, type EmitStep, type RolloutOptions, type RolloutStep } from './rolling-update.js';
 
 export type { RolloutOptions, RolloutStep } from './rolling-update.js';
@@ -82,7 +82,7 @@ export class LabCluster {
     return [...this.#running];
   }
 
-  /** Every pod not yet closed, terminating and blackholed ones included. */
+  /** Every pod not yet closed, terminating, hung and blackholed ones included. */
   get allPods(): readonly LabPod[] {
     return [...this.#all];
   }
@@ -95,7 +95,8 @@ export class LabCluster {
   /**
    * Replaces every pod, with Kubernetes RollingUpdate semantics. Resolves with every step
    * once DNS lists only new pods and every old pod finished terminating; a blackholed pod
-   * stays blackholed (in allPods) until close().
+   * stays blackholed (in allPods) until close(); a hung pod stays hung until its grace period
+   * (`graceMs`) is over, then it is closed, as the kubelet kills a pod that ignored SIGTERM.
    */
   async rollingUpdate(options: RolloutOptions): Promise<RolloutStep[]> {
     return this.#exclusive(() =>
@@ -201,6 +202,9 @@ export class LabCluster {
     const ended = (async () => {
       await pod.terminate(mode, graceMs === undefined ? {} : { graceMs });
       if (mode === 'blackhole' || this.#closed) return;
+      // A frozen process never acts on SIGTERM: it is SIGKILLed when the grace period is over.
+      if (mode === 'hang') await this.#after(graceMs ?? DEFAULT_GRACE_MS);
+      if (this.#closed) return;
       await pod.close();
       this.#all.delete(pod);
       emit('pod_closed', pod);

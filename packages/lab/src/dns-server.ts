@@ -26,6 +26,15 @@ export interface LabDnsServerOptions {
    * up to this value.
    */
   maxUdpPayload?: number;
+  /**
+   * Answer as a stale caching resolver between podgate and the cluster DNS would: each change of a
+   * name (setRecords, removeName) becomes visible only this long after it was made, the previous
+   * answer being served until then (issue 12: DNS that lags the cluster by seconds). Default 0.
+   * A name first set after start is NXDOMAIN for that long; setStaleMs() turns staleness on later.
+   */
+  staleMs?: number;
+  /** Clock in ms, for tests; default Date.now. */
+  now?: () => number;
 }
 
 export interface LabDnsRecords {
@@ -47,6 +56,12 @@ interface StoredRecords {
   ttl: number;
 }
 
+/** One change of a name: its records (null: removed) as answered from `visibleAt` on. */
+interface NameVersion {
+  visibleAt: number;
+  records: StoredRecords | null;
+}
+
 // CoreDNS's kubernetes plugin answers with a 5 s TTL by default.
 const DEFAULT_TTL_SECONDS = 5;
 // RFC 1035 §4.2.1: UDP messages are 512 bytes or less unless EDNS0 says otherwise.
@@ -58,6 +73,8 @@ const TCP_IDLE_TIMEOUT_MS = 5_000;
 const MAX_TCP_CONNECTIONS = 128;
 // Ephemeral ports are picked for UDP; TCP on the same number is free almost always, so a few tries do.
 const BIND_ATTEMPTS = 8;
+// A day: far longer than any test, and a typo in seconds-vs-ms shows up as an error.
+const MAX_STALE_MS = 24 * 3600_000;
 
 /** A DNS server for tests and the demo, speaking RFC 1035 over UDP and TCP on one loopback port. */
 export class LabDnsServer {
@@ -68,16 +85,21 @@ export class LabDnsServer {
   readonly #udp: UdpSocket;
   readonly #tcp: Server;
   readonly #maxUdpPayload: number;
-  readonly #records = new Map<string, StoredRecords>();
+  readonly #now: () => number;
+  /** Each name's changes in the order they were made; the last visible one is answered. */
+  readonly #versions = new Map<string, NameVersion[]>();
+  #staleMs: number;
   readonly #connections = new Set<Socket>();
   #silent = false;
   #servfail: boolean | 'A' | 'AAAA' = false;
   #closing: Promise<void> | null = null;
 
-  private constructor(host: string, port: number, maxUdpPayload: number, udp: UdpSocket, tcp: Server) {
+  private constructor(host: string, port: number, maxUdpPayload: number, staleMs: number, now: () => number, udp: UdpSocket, tcp: Server) {
     this.host = host;
     this.port = port;
     this.#maxUdpPayload = maxUdpPayload;
+    this.#staleMs = staleMs;
+    this.#now = now;
     this.#udp = udp;
     this.#tcp = tcp;
     udp.on('message', (message, remote) => this.#onUdpMessage(message, remote.address, remote.port));
@@ -91,6 +113,8 @@ export class LabDnsServer {
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 0;
     const maxUdpPayload = options.maxUdpPayload ?? CLASSIC_UDP_PAYLOAD;
+    const staleMs = options.staleMs ?? 0;
+    checkStaleMs(staleMs);
     if (!isLoopback(host)) {
       throw new LabDnsError('PODGATE_LAB_DNS_INVALID_OPTION', `invalid host ${host}: the lab binds loopback only`);
     }
@@ -115,7 +139,7 @@ export class LabDnsServer {
       tcp.maxConnections = MAX_TCP_CONNECTIONS;
       try {
         await listenTcp(tcp, host, udp.address().port);
-        return new LabDnsServer(host, udp.address().port, maxUdpPayload, udp, tcp);
+        return new LabDnsServer(host, udp.address().port, maxUdpPayload, staleMs, options.now ?? Date.now, udp, tcp);
       } catch (error) {
         udp.close();
         lastError = error;
@@ -137,16 +161,26 @@ export class LabDnsServer {
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) {
       throw new LabDnsError('PODGATE_LAB_DNS_INVALID_OPTION', `invalid ttl ${ttl} for ${name}`);
     }
-    this.#records.set(normaliseName(name), {
+    this.#change(normaliseName(name), {
       a: (records.a ?? []).map((address) => rdataOrThrow(ipv4Rdata(address), address, 'IPv4')),
       aaaa: (records.aaaa ?? []).map((address) => rdataOrThrow(ipv6Rdata(address), address, 'IPv6')),
       ttl,
     });
   }
 
-  /** Later queries for `name` get NXDOMAIN. */
+  /** Later queries for `name` get NXDOMAIN (staleMs later when stale). */
   removeName(name: string): void {
-    this.#records.delete(normaliseName(name));
+    this.#change(normaliseName(name), null);
+  }
+
+  /** The staleness of changes made from now on (see `staleMs`); earlier changes keep theirs. */
+  setStaleMs(staleMs: number): void {
+    checkStaleMs(staleMs);
+    this.#staleMs = staleMs;
+  }
+
+  get staleMs(): number {
+    return this.#staleMs;
   }
 
   /** While silent, every query is dropped: UDP ignored, TCP accepted but never answered. */
@@ -172,6 +206,32 @@ export class LabDnsServer {
       this.#udp.close(done);
     });
     return this.#closing;
+  }
+
+  #change(key: string, records: StoredRecords | null): void {
+    const versions = this.#versions.get(key) ?? [];
+    versions.push({ visibleAt: this.#now() + this.#staleMs, records });
+    this.#versions.set(key, versions);
+    this.#visible(key);
+  }
+
+  /** The records answered now for `key` (null: NXDOMAIN); drops the versions no query can see again. */
+  #visible(key: string): StoredRecords | null {
+    const versions = this.#versions.get(key);
+    if (versions === undefined) return null;
+    const now = this.#now();
+    // The latest change already visible wins, even over an earlier one still pending (staleness
+    // lowered in between): each change shows staleMs after it was made, never an older one after it.
+    let shown = -1;
+    for (let i = versions.length - 1; i >= 0; i--) {
+      if ((versions[i] as NameVersion).visibleAt <= now) {
+        shown = i;
+        break;
+      }
+    }
+    if (shown > 0) versions.splice(0, shown);
+    if (versions.length === 1 && shown >= 0 && versions[0]?.records === null) this.#versions.delete(key);
+    return shown >= 0 ? (versions[0] as NameVersion).records : null;
   }
 
   #onUdpMessage(message: Buffer, address: string, port: number): void {
@@ -231,8 +291,8 @@ export class LabDnsServer {
     if (this.#servfail === true || (failType !== null && question.type === failType)) {
       return encodeResponse({ ...response, rcode: DnsRcode.SERVFAIL });
     }
-    const records = this.#records.get(question.key);
-    if (records === undefined) return encodeResponse({ ...response, rcode: DnsRcode.NXDOMAIN });
+    const records = this.#visible(question.key);
+    if (records === null) return encodeResponse({ ...response, rcode: DnsRcode.NXDOMAIN });
     const answers: DnsAnswer[] = [];
     if (question.class === DnsClass.IN || question.class === DnsClass.ANY) {
       const found = question.type === DnsType.A ? records.a : question.type === DnsType.AAAA ? records.aaaa : [];
@@ -247,6 +307,12 @@ export class LabDnsServer {
   #udpLimit(ednsPayloadSize: number | null): number {
     if (ednsPayloadSize === null) return CLASSIC_UDP_PAYLOAD;
     return Math.min(this.#maxUdpPayload, Math.max(CLASSIC_UDP_PAYLOAD, ednsPayloadSize));
+  }
+}
+
+function checkStaleMs(staleMs: number): void {
+  if (!Number.isInteger(staleMs) || staleMs < 0 || staleMs > MAX_STALE_MS) {
+    throw new LabDnsError('PODGATE_LAB_DNS_INVALID_OPTION', `invalid staleMs ${staleMs} (0 to ${MAX_STALE_MS})`);
   }
 }
 

@@ -27,6 +27,11 @@ export interface LoadOptions {
   connectTimeoutMs?: number;
   /** Keep one sample a request in the report; default true. */
   keepSamples?: boolean;
+  /**
+   * Keep the body of the first this many non-2xx answers (report.errorBodies), so a test can check
+   * what clients were told (issue 12: a 503 must name its cause); default 0.
+   */
+  keepErrorBodies?: number;
   /** Stops starting requests; those in flight still finish (each bounded by its timeouts). */
   stop?: AbortSignal;
 }
@@ -51,7 +56,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const body = method === 'GET' || method === 'HEAD' || o.bodyBytes === 0 ? undefined : Buffer.alloc(o.bodyBytes, 0x61);
   const t0 = performance.now();
   const deadline = t0 + o.durationMs;
-  const recorder = new LoadRecorder(t0, o.keepSamples);
+  const recorder = new LoadRecorder(t0, o.keepSamples, o.keepErrorBodies);
   let started = 0;
   const mayStart = (): boolean => !o.stop?.aborted && started < o.maxRequests && performance.now() < deadline;
 
@@ -60,6 +65,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const start = performance.now();
     try {
       const res = await request(o.url, { dispatcher: agent, method, headers: o.headers, body });
+      const failed = res.statusCode < 200 || res.statusCode > 299;
+      if (failed && recorder.wantsErrorBody()) {
+        const text = await res.body.text();
+        const end = performance.now();
+        recorder.record(start, end, res.statusCode);
+        recorder.keepErrorBody(res.statusCode, end - start, text);
+        return;
+      }
       // Consume every body, or the connection is never reused.
       for await (const _chunk of res.body) {
         // discard
@@ -150,6 +163,7 @@ function validate(options: LoadOptions): ValidLoadOptions {
     timeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? Math.min(timeoutMs, 10_000),
     keepSamples: options.keepSamples ?? true,
+    keepErrorBodies: options.keepErrorBodies ?? 0,
     stop: options.stop,
   };
   const positive: Array<[string, number]> = [
@@ -164,6 +178,9 @@ function validate(options: LoadOptions): ValidLoadOptions {
     if (!(Number.isFinite(value) && value > 0)) throw new LabError('LAB_INVALID_OPTION', `invalid ${key}: ${value}`);
   }
   if (!Number.isInteger(o.concurrency)) throw new LabError('LAB_INVALID_OPTION', `invalid concurrency: ${o.concurrency}`);
+  if (!(Number.isInteger(o.keepErrorBodies) && o.keepErrorBodies >= 0)) {
+    throw new LabError('LAB_INVALID_OPTION', `invalid keepErrorBodies: ${o.keepErrorBodies}`);
+  }
   if (!(Number.isInteger(o.bodyBytes) && o.bodyBytes >= 0)) throw new LabError('LAB_INVALID_OPTION', `invalid bodyBytes: ${o.bodyBytes}`);
   let host: string;
   try {

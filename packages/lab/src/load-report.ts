@@ -16,7 +16,12 @@ export interface LoadReport {
   dropped?: number;
   /** One entry a request, `start` in ms since the run began. */
   samples?: Array<{ start: number; ms: number; status: number; error?: string }>;
+  /** With `keepErrorBodies`: the first non-2xx answers' bodies (each cut at 4 KiB). */
+  errorBodies?: Array<{ status: number; ms: number; body: string }>;
 }
+
+// An error body names its cause in a line or two; more is not worth keeping thousands of.
+const MAX_ERROR_BODY_CHARS = 4096;
 
 /** Collects outcomes as they complete and turns them into a LoadReport. */
 export class LoadRecorder {
@@ -27,12 +32,24 @@ export class LoadRecorder {
   readonly #byStatus: Record<string, number> = {};
   readonly #byError: Record<string, number> = {};
   readonly #samples: NonNullable<LoadReport['samples']> = [];
+  readonly #keepErrorBodies: number;
+  readonly #errorBodies: NonNullable<LoadReport['errorBodies']> = [];
   #ok = 0;
   dropped = 0;
 
-  constructor(t0: number, keepSamples: boolean) {
+  constructor(t0: number, keepSamples: boolean, keepErrorBodies = 0) {
     this.#t0 = t0;
     this.#keepSamples = keepSamples;
+    this.#keepErrorBodies = keepErrorBodies;
+  }
+
+  /** True while fewer than `keepErrorBodies` error bodies were kept. */
+  wantsErrorBody(): boolean {
+    return this.#errorBodies.length < this.#keepErrorBodies;
+  }
+
+  keepErrorBody(status: number, ms: number, body: string): void {
+    if (this.wantsErrorBody()) this.#errorBodies.push({ status, ms: round(ms), body: body.slice(0, MAX_ERROR_BODY_CHARS) });
   }
 
   /** `status` is 0 when no answer came; `error` is then the network error code. */
@@ -79,6 +96,7 @@ export class LoadRecorder {
     };
     if (openLoop) report.dropped = this.dropped;
     if (this.#keepSamples) report.samples = this.#samples;
+    if (this.#keepErrorBodies > 0) report.errorBodies = this.#errorBodies;
     return report;
   }
 }

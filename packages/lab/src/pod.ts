@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { BlackholeListener } from './blackhole-listener.js';
+import { freezeSocket } from './freeze-socket.js';
 import { LabError } from './lab-error.js';
 import { routePodRequest, type PodRouteContext } from './pod-routes.js';
 
@@ -9,8 +10,11 @@ import { routePodRequest, type PodRouteContext } from './pod-routes.js';
  * - `graceful`: SIGTERM handled well — no new connections, in-flight requests finish.
  * - `refuse`: the process is gone, the IP still there — resets, then `111: Connection refused`.
  * - `blackhole`: nothing answers at all — requests hang, connects time out (`113`).
+ * - `hang`: the process freezes (SIGSTOP, a deadlock, a GC spiral, a frozen cgroup; issue 12) while
+ *   its kernel lives on — connects still pass and requests are buffered, nothing is ever answered,
+ *   kept-alive sockets stay open and silent — until close() (the kubelet's SIGKILL).
  */
-export type TerminationMode = 'graceful' | 'refuse' | 'blackhole';
+export type TerminationMode = 'graceful' | 'refuse' | 'blackhole' | 'hang';
 export type LabPodState = 'running' | TerminationMode | 'closed';
 
 export interface LabPodOptions {
@@ -26,13 +30,15 @@ export interface LabPodOptions {
 }
 
 // Kubernetes' default terminationGracePeriodSeconds is 30.
-const DEFAULT_GRACE_MS = 30_000;
+export const DEFAULT_GRACE_MS = 30_000;
 
 export class LabPod {
   readonly name: string;
   readonly host: string;
   #port: number;
   readonly #server: http.Server;
+  /** node:http's own 'connection' listeners (its parser); a hung pod detaches them. */
+  readonly #httpConnectionListeners: ReadonlyArray<(...args: unknown[]) => void>;
   readonly #sockets = new Set<net.Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #state: LabPodState = 'running';
@@ -66,9 +72,15 @@ export class LabPod {
     this.#server = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000 }, (req, res) =>
       this.#onRequest(req, res),
     );
+    this.#httpConnectionListeners = this.#server.listeners('connection') as Array<(...args: unknown[]) => void>;
     this.#server.on('connection', (socket: net.Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      if (this.#state === 'hang') {
+        // No node:http listener on it, so nothing else would catch a reset.
+        socket.on('error', () => {});
+        freezeSocket(socket);
+      }
     });
     // A client that resets mid-request must not crash the lab.
     this.#server.on('clientError', (_err, socket) => socket.destroy());
@@ -118,7 +130,9 @@ export class LabPod {
   /**
    * Starts dying in `mode`. Resolves when the termination is in effect: `graceful` once
    * in-flight requests finished (or `graceMs` passed, then the rest are cut), `refuse` at
-   * once, `blackhole` once connects time out. Terminating twice returns the first promise.
+   * once, `blackhole` once connects time out, `hang` at once (frozen; it stays so until close(),
+   * which is for the caller to do, as the kubelet kills a pod past its grace period). Terminating
+   * twice returns the first promise.
    */
   terminate(mode: TerminationMode, options: { graceMs?: number } = {}): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(new LabError('LAB_CLOSED', `pod ${this.name} is closed`));
@@ -147,6 +161,10 @@ export class LabPod {
       this.#server.close();
       this.#clearTimers();
       for (const socket of this.#sockets) socket.destroy();
+      return;
+    }
+    if (mode === 'hang') {
+      this.#freeze();
       return;
     }
     // python takes over the listening socket itself (node's internal handle fd, stable on
@@ -198,6 +216,25 @@ export class LabPod {
     }
   }
 
+  /**
+   * A stopped process: the listening socket stays open, so the kernel still completes handshakes
+   * and buffers what clients send, but nothing is read or answered. One difference: node keeps
+   * accepting, so the listen backlog (511) never fills; a truly stopped process would start
+   * dropping SYNs past it, which a proxy's connects would see as timeouts (the blackhole case).
+   */
+  #freeze(): void {
+    this.#state = 'hang';
+    // New connections get no HTTP parser and are created with their reads stopped.
+    for (const listener of this.#httpConnectionListeners) this.#server.off('connection', listener);
+    (this.#server as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true;
+    // 0 disables node's per-server request/headers timers, which would answer 408.
+    this.#server.requestTimeout = 0;
+    this.#server.headersTimeout = 0;
+    // Answers due later (delayMs, /slow) never come.
+    this.#clearTimers();
+    for (const socket of this.#sockets) freezeSocket(socket);
+  }
+
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.#inFlight++;
     res.once('close', () => {
@@ -208,6 +245,10 @@ export class LabPod {
       // A request that slipped in on a kept socket: never answered, socket kept.
       req.socket.setTimeout(0);
       req.socket.pause();
+      return;
+    }
+    if (this.#state === 'hang') {
+      freezeSocket(req.socket);
       return;
     }
     routePodRequest(this.#routeContext, req, res);

@@ -9,15 +9,16 @@ export interface RolloutOptions {
   /** How long DNS still lists a pod after its termination began; default 0. */
   dnsLagMs?: number;
   /**
-   * How old pods die; `mixed` cycles graceful, refuse, blackhole; a list gives the mode of each
-   * terminated pod in turn (cycling when the rollout terminates more pods than it lists).
+   * How old pods die; `mixed` cycles graceful, refuse, blackhole (not hang, which came later:
+   * issue 5's mixed rows keep their meaning); a list gives the mode of each terminated pod in
+   * turn (cycling when the rollout terminates more pods than it lists).
    */
   mode: TerminationMode | 'mixed' | readonly TerminationMode[];
   /** A new pod is listed in DNS this long after it started; default 100. */
   readyDelayMs?: number;
   /** Pause after each step that started or terminated pods; default 0. */
   stepPauseMs?: number;
-  /** Grace period of graceful terminations; default 30 s. */
+  /** Grace period: graceful pods are cut and hung ones killed when it ends; default 30 s. */
   graceMs?: number;
   onStep?: (e: RolloutStep) => void;
 }
@@ -51,6 +52,7 @@ export interface RolloutHost {
 
 // No lab rollout should take this long; past it something is stuck, and a test must not hang.
 const ROLLOUT_LIMIT_MS = 5 * 60_000;
+// Issue 5's mix; hang stays out so rows that say "mixed" mean what they meant then.
 const MIXED: readonly TerminationMode[] = ['graceful', 'refuse', 'blackhole'];
 
 /**

@@ -113,6 +113,30 @@ describe('LabCluster', () => {
     expect(sorted(await resolver.resolve4(NAME))).toEqual(hostsOf(cluster));
   });
 
+  it('freezes old pods in a hang rollout and kills each one when its grace period ends', async () => {
+    const cluster = await startCluster(2);
+    const hungStates: string[] = [];
+    const steps = await cluster.rollingUpdate({
+      mode: 'hang',
+      readyDelayMs: 10,
+      graceMs: 300,
+      onStep: (s) => {
+        if (s.kind !== 'pod_terminating') return;
+        const pod = cluster.allPods.find((p) => p.name === s.pod);
+        setTimeout(() => hungStates.push(pod?.state ?? 'missing'), 100);
+      },
+    });
+    const terminating = steps.filter((s) => s.kind === 'pod_terminating');
+    expect(terminating.map((s) => s.mode)).toEqual(['hang', 'hang']);
+    expect(hungStates).toEqual(['hang', 'hang']);
+    for (const t of terminating) {
+      const closed = steps.find((s) => s.kind === 'pod_closed' && s.pod === t.pod);
+      expect((closed?.at ?? 0) - t.at).toBeGreaterThanOrEqual(295);
+    }
+    expect(cluster.allPods).toHaveLength(2);
+    expect(cluster.allPods.every((p) => p.state === 'running')).toBe(true);
+  });
+
   it('takes the termination mode of each step from a list', async () => {
     const cluster = await startCluster(3);
     const steps = await cluster.rollingUpdate({ mode: ['refuse', 'graceful'], readyDelayMs: 5 });

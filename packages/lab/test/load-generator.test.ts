@@ -41,6 +41,19 @@ describe('runLoad', () => {
     expect(r.byError).toEqual({ status_5xx: r.total });
   });
 
+  it('keeps the bodies of the first keepErrorBodies non-2xx answers', async () => {
+    const pod = await startPod();
+    const r = await runLoad({ url: `http://${pod.address}/status/503`, method: 'GET', concurrency: 2, durationMs: 1000, maxRequests: 6, keepErrorBodies: 4 });
+    expect(r.total).toBe(6);
+    expect(r.errorBodies).toHaveLength(4);
+    for (const kept of r.errorBodies ?? []) {
+      expect(kept.status).toBe(503);
+      expect(JSON.parse(kept.body)).toEqual({ pod: pod.name, status: 503 });
+    }
+    const none = await runLoad({ url: `http://${pod.address}/status/503`, method: 'GET', concurrency: 1, durationMs: 1000, maxRequests: 2 });
+    expect(none.errorBodies).toBeUndefined();
+  });
+
   it('counts refused connects under ECONNREFUSED', async () => {
     const pod = await startPod();
     await pod.terminate('refuse');

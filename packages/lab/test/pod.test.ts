@@ -10,9 +10,10 @@ let nextHost = 1;
 const hostBase = `127.201.${process.pid % 250}`;
 const pods: LabPod[] = [];
 const agents: Agent[] = [];
+const sockets: net.Socket[] = [];
 
-async function startPod(delayMs?: number): Promise<LabPod> {
-  const pod = await LabPod.start({ name: `pod-${nextHost}`, host: `${hostBase}.${nextHost++}`, port: 0, delayMs });
+async function startPod(delayMs?: number, keepAliveTimeoutMs?: number): Promise<LabPod> {
+  const pod = await LabPod.start({ name: `pod-${nextHost}`, host: `${hostBase}.${nextHost++}`, port: 0, delayMs, keepAliveTimeoutMs });
   pods.push(pod);
   return pod;
 }
@@ -67,7 +68,30 @@ function rawExchange(pod: LabPod, head: string): Promise<{ ended: 'end' | string
   });
 }
 
+/** A raw connection to the pod: what came back so far, and whether it closed. */
+async function openRaw(pod: LabPod): Promise<{ socket: net.Socket; data: () => string; closed: () => boolean }> {
+  const socket = net.connect({ host: pod.host, port: pod.port });
+  sockets.push(socket);
+  let data = '';
+  let closed = false;
+  socket.setEncoding('utf8').on('data', (chunk: string) => (data += chunk));
+  socket.on('error', () => {});
+  socket.once('close', () => (closed = true));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, data: () => data, closed: () => closed };
+}
+
+/** Polls `check` every 10 ms for up to 2 s. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(10);
+  expect(check()).toBe(true);
+}
+
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
   await Promise.all(agents.splice(0).map((a) => a.destroy()));
   await Promise.all(pods.splice(0).map((p) => p.close()));
 });
@@ -206,6 +230,59 @@ describe('LabPod termination', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+
+  it('hang: connects still pass, but no request is answered and no socket is closed', async () => {
+    // A 200 ms keep-alive timeout would close the idle kept socket below, were it still running.
+    const pod = await startPod(undefined, 200);
+    const kept = await openRaw(pod);
+    kept.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => kept.data().includes('"ok":true'));
+    // One request waiting on its /slow timer, one whose body is half sent.
+    let slowSettled = false;
+    const slow = call(pod, '/slow/300', { dispatcher: agent() }).finally(() => (slowSettled = true));
+    slow.catch(() => {});
+    const upload = await openRaw(pod);
+    upload.socket.write('POST /recognize HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n');
+    upload.socket.write(Buffer.alloc(100_000, 0x61));
+    await until(() => pod.inFlight === 2);
+    const served = pod.served;
+
+    await pod.terminate('hang');
+    expect(pod.state).toBe('hang');
+    upload.socket.write(Buffer.alloc(100_000, 0x61));
+    kept.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const keptBefore = kept.data().length;
+    // The kernel still completes the handshake: a hung process is not a closed port.
+    const fresh = await openRaw(pod);
+    fresh.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(700);
+    expect(await tryConnect(pod, 1000)).toBe('connected');
+    expect({ slowSettled, kept: kept.data().length - keptBefore, upload: upload.data(), fresh: fresh.data() }).toEqual({
+      slowSettled: false,
+      kept: 0,
+      upload: '',
+      fresh: '',
+    });
+    expect([kept.closed(), upload.closed(), fresh.closed()]).toEqual([false, false, false]);
+    expect(pod.served).toBe(served);
+    expect(pod.state).toBe('hang');
+  });
+
+  it('hang: only close() ends it, cutting every waiting socket and refusing connects', async () => {
+    const pod = await startPod();
+    const kept = await openRaw(pod);
+    kept.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => kept.data().includes('"ok":true'));
+    await pod.terminate('hang');
+    const fresh = await openRaw(pod);
+    fresh.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(100);
+    await pod.close();
+    await until(() => kept.closed() && fresh.closed());
+    expect(fresh.data()).toBe('');
+    expect(await tryConnect(pod, 1000)).toBe('ECONNREFUSED');
+    expect(pod.state).toBe('closed');
   });
 
   it('close frees a blackholed pod so its address can be bound again', async () => {

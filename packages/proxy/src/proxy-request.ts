@@ -249,6 +249,9 @@ export class ProxyRequest implements ExchangeOwner {
     const failure = classifyError(err);
     const now = Date.now();
     const ejected = service.table.reportFailure(attempt.peer, failure.cause, now, failure.message);
+    // Out on evidence that may not mean the pod is gone (a close before the header): its probe
+    // tells at once, before the panic rule could route to a pod that refuses connections.
+    if (ejected && !attempt.peer.knownDead) service.probePeer(attempt.peer);
     this.ctx.logger.warn(
       { req: this.id, service: service.name, peer: attempt.peer.address, cause: failure.cause, ejected, try: this.tried.length },
       `${failure.message}, upstream: "${attempt.peer.address}"`,

@@ -11,6 +11,10 @@ import { LATENCY_BUCKETS_MS, type PeerSync, type ServiceStats } from './control/
 
 // A probe gets at least this long, whatever the usual connect time (a lost SYN is retried after 1 s).
 const MIN_PROBE_MS = 50;
+// A peer silent this many times the service's median response time while the others answer gets
+// no new requests until its probe answers (not less than QUIET_MIN_MS: timer and loop noise).
+const QUIET_FACTOR = 4;
+const QUIET_MIN_MS = 25;
 // A live process answers OPTIONS * at once (no application work), but a busy single-threaded one
 // only between requests: at least this long, and twice the service's p99 response time.
 const MIN_ANSWER_MS = 100;
@@ -138,9 +142,15 @@ export class ServiceRuntime {
     // With no recent answers to learn from, the floor alone is the mark.
     const stallMs = Math.max(rescue.minStallMs, rescue.stallFactor * (this.headerLatency.quantile(0.99, now) ?? 0));
     const lateMs = Math.max(connectHedge.minDelayMs, connectHedge.factor * (this.connectLatency.quantile(0.99, now) ?? 0));
+    const quietMs = Math.max(QUIET_MIN_MS, QUIET_FACTOR * (this.headerLatency.quantile(0.5, now) ?? rescue.minStallMs));
     for (const t of this.inflight) {
       if (t.settled || t.abandoned || t.request.committed) continue;
       const age = now - t.start;
+      // A pod that just vanished or froze goes quiet while the others answer. Until the stall mark
+      // every request picked for it would wait there too: under a closed loop all clients end up
+      // waiting on it within tens of ms (a black-hole rollout's seconds fell to 43-48 % of the
+      // steady rate). So it gets nothing new from the moment it is quiet, and its probe decides.
+      if (rescue.enabled && t.connected && !t.stalled && !t.peer.suspect && age > quietMs && this.silent(t.peer, now, quietMs)) this.suspectPeer(t);
       if (!t.connected) {
         if (connectHedge.enabled && !t.late && age > lateMs) {
           t.late = true;
@@ -215,7 +225,8 @@ export class ServiceRuntime {
         return;
       }
       this.counters.probes.failed++;
-      const current = this.table.get(peer.address) === peer && peer.state === 'active';
+      // Active, or out on evidence the probe now outweighs (ejectPeer makes it known dead).
+      const current = this.table.get(peer.address) === peer && (peer.state === 'active' || peer.autoEjected);
       // Refused or closed at once: the pod closed its listener or is shutting down; out, but its
       // open requests may still finish. No answer (connect or OPTIONS *), or a failed health GET
       // after requests sat unanswered for several stall marks: gone or hung, its tries rescued.

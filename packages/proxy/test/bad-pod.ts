@@ -1,8 +1,9 @@
 import net from 'node:net';
 
 /**
- * `silent`: a hung process (its kernel accepts and reads, nothing answers, not even a probe).
- * `busy`: a live but stuck one: requests go unanswered, while `OPTIONS *` is answered at once.
+ * How every request is answered. The process itself is alive (its HTTP layer answers podgate's
+ * `OPTIONS *` probe at once, not counted as a request) except `silent`: a hung process, whose
+ * kernel accepts and reads while nothing answers. `busy`: alive, its requests never answered.
  */
 export type Misbehaviour = 'close' | 'reset' | 'invalid_header' | 'silent' | 'busy' | 'status_502';
 
@@ -33,7 +34,7 @@ export class BadPod {
       if (!head.includes('\r\n\r\n')) return;
       const options = head.startsWith('OPTIONS * ');
       head = '';
-      if (this.how === 'busy' && options) {
+      if (options && this.how !== 'silent') {
         socket.end('HTTP/1.1 204 No Content\r\nallow: GET, POST\r\n\r\n');
         return;
       }

@@ -78,6 +78,25 @@ describe('known-dead peers in the data plane', () => {
     expect([res.status, JSON.parse(res.body).pod]).toEqual([200, 'new']);
   });
 
+  it('probes a pod that closed a connection before answering, and knows it dead when the probe is refused', async () => {
+    const dying = await LabPod.start({ name: 'dying', host: `127.${SUBNET}.5.1`, port: PORT, delayMs: 300 });
+    cleanup.push(() => dying.close());
+    const live = await pod('live', `127.${SUBNET}.5.2`);
+    // maxEjectedPercent 0: panic would route to any peer ejected on response-level evidence.
+    const s = await proxyOver([dying.host, live.host], { ejection: { maxEjectedPercent: 0 } });
+    const inFlight = Promise.all([1, 2].map(() => post(s.url)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await dying.terminate('refuse');
+    expect((await inFlight).map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([[200, 'live'], [200, 'live']]);
+    const peer = s.service.table.get(`${dying.host}:${PORT}`);
+    for (let i = 0; i < 20 && peer?.reason !== 'connect_refused'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(peer).toMatchObject({ state: 'ejected', reason: 'connect_refused' });
+    expect(s.service.table.inPanic).toBe(false);
+    const next = await Promise.all(Array.from({ length: 8 }, () => post(s.url)));
+    expect(next.map((r) => JSON.parse(r.body).pod)).toEqual(Array(8).fill('live'));
+    expect(peer?.failures.connect_refused ?? 0).toBe(0);
+  });
+
   it('retries a connect failure on a live pod it already tried when only known-dead pods are untried', async () => {
     // A pod that answers 502 once, then 200: the request's first try; a refusing pod, its second.
     let answers = 0;

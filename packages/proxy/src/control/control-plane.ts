@@ -128,9 +128,12 @@ export class ControlPlane implements ControlApi {
     const entry = this.services.get(message.service);
     const peer = entry?.table.get(message.address);
     if (entry === undefined || peer === undefined) return;
-    if (peer.state === 'active') entry.table.ejectPeer(peer, message.reason, message.at, message.detail);
+    // Active: ejected. Ejected on response-level evidence and now reported gone: known dead (the
+    // table's event tells every worker).
+    const before = peer.state === 'active' ? null : peer.reason;
+    entry.table.ejectPeer(peer, message.reason, message.at, message.detail);
     // Already out (another worker was first): make sure this worker follows the recorded state.
-    else this.workers.get(id)?.send({ type: 'peer_state', service: message.service, peer: peerSync(peer) });
+    if (before !== null && peer.reason === before) this.workers.get(id)?.send({ type: 'peer_state', service: message.service, peer: peerSync(peer) });
   }
 
   // ---- ControlApi ----------------------------------------------------------------------------
