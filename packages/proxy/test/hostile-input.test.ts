@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUFFER_BYTES, echoes, errorCode, exchange, expectStillServing, finals, MAX_BODY_BYTES, REQUEST_TIMEOUT_MS, startHostileHarness, type HostileHarness } from './raw-client.js';
+import { BUFFER_BYTES, echoes, errorCode, exchange, expectStillServing, finals, HEADER_TIMEOUT_MS, MAX_BODY_BYTES, REQUEST_TIMEOUT_MS, startHostileHarness, type HostileHarness } from './raw-client.js';
 
 // Hostile request heads and bodies, written raw on a socket: each gets a 4xx with podgate's JSON
 // and a close, never reaches a pod, and leaves the proxy serving.
@@ -326,6 +326,27 @@ describe('request line (RFC 9112 §3)', () => {
 
   it('refuses an HTTP/0.9 simple request', async () => {
     await expectRefused('GET /echo\r\n\r\n', 400, 'PODGATE_BAD_REQUEST');
+  });
+
+  // Root cause: llhttp takes `GET /` and a line end as an HTTP/0.9 request line and waits for
+  // header lines; the client, waiting for its answer, got one at the header timeout.
+  it.each([
+    ['a lone request line', ['GET /echo\r\n']],
+    ['a lone request line after an empty line', ['\r\nGET /echo\r\n']],
+    ['a lone request line on a kept connection', ['GET /echo?a HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /echo\r\n']],
+  ])('answers an HTTP/0.9 request line at once, not at the header timeout (%s)', async (_name, parts) => {
+    const x = await exchange(h.port, parts, { gapMs: 100, waitMs: 2000 });
+    const last = x.responses.at(-1);
+    expect(last?.status).toBe(400);
+    expect(errorCode(last)).toBe('PODGATE_BAD_REQUEST');
+    expect(x.closed).toBe(true);
+    expect(x.ms).toBeLessThan(100 * parts.length + HEADER_TIMEOUT_MS / 2);
+  });
+
+  it('still waits for a head that comes a byte at a time (a slow client, not HTTP/0.9)', async () => {
+    const raw = 'GET /echo HTTP/1.1\r\nHost: x\r\n\r\n';
+    const x = await exchange(h.port, [...raw], { gapMs: 5, until: finals(1), waitMs: 2000 });
+    expect(echoes(x).map((e) => e.url)).toEqual(['/echo']);
   });
 
   it.each([

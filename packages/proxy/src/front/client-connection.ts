@@ -36,6 +36,11 @@ export class ClientConnection implements ChunkedBodyEvents {
   private headerUrl = '';
   /** When the message being read began (0: none is). */
   messageStart = 0;
+  /** Messages llhttp began and completed, and their counts when the last read was parsed. */
+  private messagesBegun = 0;
+  private messagesCompleted = 0;
+  private begunBeforeRead = 0;
+  private completedBeforeRead = 0;
   /** When the connection went idle: accepted, or its last response ended. */
   idleSince: number;
   /** Requests answered: an idle connection that served none waits the header timeout, else keep-alive's. */
@@ -243,6 +248,8 @@ export class ClientConnection implements ChunkedBodyEvents {
     } else if (this.chunked !== null) {
       // llhttp stopped after a chunked request's head: its body starts there.
       this.readChunked(data, ret);
+    } else if (this.headStartedInThisRead()) {
+      this.checkRequestLine(data);
     }
   };
 
@@ -252,6 +259,7 @@ export class ClientConnection implements ChunkedBodyEvents {
       if (!this.ignoreInput) this.parseError(ret);
       return;
     }
+    if (this.chunked === null && this.headStartedInThisRead()) this.checkRequestLine((this.parser as NodeHttpParser).getCurrentBuffer());
     if (this.chunked === null || this.ignoreInput) return;
     // llhttp stopped after a chunked request's head. The rest of this read (valid only during this
     // callback, as node's server reads an upgrade's first bytes) and what follows come as 'data'.
@@ -336,6 +344,33 @@ export class ClientConnection implements ChunkedBodyEvents {
     }
   }
 
+  /**
+   * After a read: a head is still incomplete, it began in this read, and no message ended in it,
+   * so it began at the read's first byte (rare: a head usually comes whole). Resets the counts.
+   */
+  private headStartedInThisRead(): boolean {
+    const begun = this.messagesBegun !== this.begunBeforeRead && this.messagesCompleted === this.completedBeforeRead;
+    this.begunBeforeRead = this.messagesBegun;
+    this.completedBeforeRead = this.messagesCompleted;
+    return begun && !this.ignoreInput && this.readingHead;
+  }
+
+  /**
+   * llhttp reads `GET /` and a line end as an HTTP/0.9 request line and waits for the header
+   * lines that never come: the client waited for the header timeout (10 s) where nginx answers at
+   * once. A first line that ended without a version is refused now. `data` starts with the head.
+   */
+  private checkRequestLine(data: Buffer): void {
+    let at = 0;
+    // RFC 9112 §2.2: empty lines before the request line are ignored.
+    while (at < data.length && (data[at] === 13 || data[at] === 10)) at++;
+    const end = data.indexOf(10, at);
+    if (end === -1) return;
+    const line = data.toString('latin1', at, end);
+    if (line.includes(' HTTP/')) return;
+    this.refuse(this.front.badRequestReply('request line without an HTTP version (HTTP/0.9 is not accepted)'), new Error('HTTP/0.9 request line'));
+  }
+
   /** @internal chunked-body.ts */
   onChunkData(piece: Buffer): void {
     this.reading?.pushBody(piece);
@@ -395,6 +430,7 @@ export class ClientConnection implements ChunkedBodyEvents {
   };
 
   private readonly onMessageBegin = (): void => {
+    this.messagesBegun++;
     // Nothing of the message before may reach this one (see onMessageComplete).
     this.headerFields = null;
     this.headerUrl = '';
@@ -466,6 +502,7 @@ export class ClientConnection implements ChunkedBodyEvents {
   };
 
   private messageComplete(): void {
+    this.messagesCompleted++;
     // Root cause of a leak between requests: node's binding flushes a chunked body's trailer
     // fields, with the request's URL again, to onHeaders just before this call. Kept, they were
     // joined onto the next request's head (its path prefixed, a trailer Cookie or Host added).
