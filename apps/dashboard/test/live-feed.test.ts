@@ -6,7 +6,7 @@ import { service } from './fixtures.js';
 class FakeSocket implements SocketLike {
   onopen: (() => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
   onerror: (() => void) | null = null;
   closed = false;
   constructor(
@@ -19,8 +19,8 @@ class FakeSocket implements SocketLike {
   send(message: FeedMessage): void {
     this.onmessage?.({ data: JSON.stringify(message) });
   }
-  drop(): void {
-    this.onclose?.();
+  drop(code = 1006, reason = ''): void {
+    this.onclose?.({ code, reason });
   }
 }
 
@@ -28,13 +28,17 @@ function harness() {
   const sockets: FakeSocket[] = [];
   const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
   const statuses: FeedStatus[] = [];
+  const details: (string | undefined)[] = [];
   const messages: FeedMessage[] = [];
   let now = 0;
   const feed = new LiveFeed({
     url: 'ws://127.0.0.1:9901/api/v1/live',
     token: 'secret-token',
     onMessage: (m) => messages.push(m),
-    onStatus: (s) => statuses.push(s),
+    onStatus: (s, detail) => {
+      statuses.push(s);
+      details.push(detail);
+    },
     openSocket: (url, protocols) => {
       const s = new FakeSocket(url, protocols);
       sockets.push(s);
@@ -56,7 +60,7 @@ function harness() {
     for (const t of due) t.fn();
     return due.map((t) => t.ms);
   };
-  return { feed, sockets, timers, statuses, messages, runTimers, setNow: (t: number) => (now = t) };
+  return { feed, sockets, timers, statuses, details, messages, runTimers, setNow: (t: number) => (now = t) };
 }
 
 const snapshot: FeedMessage = { type: 'snapshot', at: 1, services: [service('web')], events: [] };
@@ -111,6 +115,50 @@ describe('LiveFeed', () => {
     expect(h.statuses.at(-1)).toBe('reconnecting');
     h.runTimers(); // the reconnect
     expect(h.sockets).toHaveLength(2);
+  });
+
+  it('says why when the server refuses the feed for a connection limit (1013) twice, and retries every 15-30 s, not in a loop', () => {
+    const h = harness();
+    h.feed.start();
+    const reason = 'too many live feed connections for this token (admin.feed.maxConnectionsPerToken: 16)';
+    h.sockets[0]?.onopen?.();
+    // Once may be this page's own previous connection, still closing: retried as after any loss.
+    h.sockets[0]?.drop(1013, reason);
+    expect(h.statuses.at(-1)).toBe('reconnecting');
+    expect(h.runTimers()).toEqual([375]);
+    h.sockets[1]?.drop(1013, reason);
+    expect(h.statuses.at(-1)).toBe('refused');
+    expect(h.details.at(-1)).toBe(reason);
+    // random() = 0.5: three quarters of 30 s.
+    expect(h.runTimers()).toEqual([22_500]);
+    // Still refused while the retry is in flight: no flicker back to "Reconnecting…".
+    expect(h.statuses.at(-1)).toBe('refused');
+    h.sockets[2]?.drop(1013, reason);
+    expect(h.runTimers()).toEqual([22_500]);
+    expect(h.statuses.slice(h.statuses.indexOf('refused'))).toEqual(['refused', 'refused']);
+    // A place is free: live again, and the next ordinary loss backs off from the start.
+    h.sockets[3]?.send(snapshot);
+    expect(h.statuses.at(-1)).toBe('live');
+    h.sockets[3]?.drop();
+    expect(h.statuses.at(-1)).toBe('reconnecting');
+    expect(h.runTimers()).toEqual([375]);
+  });
+
+  it('treats a refusal without a reason like one with, and an ordinary loss after it as reconnecting', () => {
+    const h = harness();
+    h.feed.start();
+    h.sockets[0]?.drop(1013, '');
+    h.runTimers();
+    h.sockets[1]?.drop(1013, '');
+    expect(h.statuses.at(-1)).toBe('refused');
+    expect(h.details.at(-1)).toBe('the server refused the live feed for now');
+    h.runTimers();
+    h.sockets[2]?.drop(1006, '');
+    expect(h.statuses.at(-1)).toBe('reconnecting');
+    // And a refusal after an ordinary loss is again retried once before it is shown.
+    h.runTimers();
+    h.sockets[3]?.drop(1013, 'limit');
+    expect(h.statuses.at(-1)).toBe('reconnecting');
   });
 
   it('stops for good: no reconnect after stop', () => {

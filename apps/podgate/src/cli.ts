@@ -73,14 +73,15 @@ async function main(): Promise<number> {
   if (configPath !== undefined) {
     // SIGHUP: reload without dropping connections; a bad file is refused and the old config stays.
     process.on('SIGHUP', () => {
-      loadConfigFile(configPath).then(
-        (next) => {
+      // A file the reload itself refuses (an API-added service invalid under its defaults) is
+      // refused the same way as one that does not parse.
+      loadConfigFile(configPath)
+        .then((next) => {
           const ignored = podgate.reload(next);
           podgate.logger.info({ services: next.services.map((s) => s.name) }, 'config reloaded');
           if (ignored.length > 0) podgate.logger.warn({ keys: ignored }, `config keys that need a restart were not applied: ${ignored.join(', ')}`);
-        },
-        (err: unknown) => podgate.logger.error({ err: (err as Error).message }, `config reload refused, the running config stays: ${(err as Error).message}`),
-      );
+        })
+        .catch((err: unknown) => podgate.logger.error({ err: (err as Error).message }, `config reload refused, the running config stays: ${(err as Error).message}`));
     });
   }
   await new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import type { PodgateConfig } from '@podgate/protocol';
 import {
   ControlPlane,
+  LIVE_FEED_PATH,
   LiveFeed,
   loadTokens,
   PodgateMetrics,
@@ -16,6 +17,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import { ConfigError } from './config/config-error.js';
+import { adminListenIssue } from './config/resolve-config.js';
 import { parseService } from './parse-service.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -71,7 +74,15 @@ export class Podgate {
     this.metrics = parts.metrics;
   }
 
+  /**
+   * `config` as the config loader resolves it (with its `defaults:`, which services added through
+   * the API get too); a config built in code without them gives those services the built-in ones.
+   */
   static async start(config: PodgateConfig, options: PodgateOptions = {}): Promise<Podgate> {
+    // The config loader refuses this already; a config built in code gets the same answer, before
+    // anything listens or a token is generated and printed.
+    const insecure = adminListenIssue(config.admin, process.env);
+    if (insecure !== null) throw new ConfigError([insecure]);
     const logger = options.logger ?? pino({ level: config.log.level });
     const stateDir = resolve(config.stateDir);
     const store = await StateStore.open(stateDir);
@@ -91,8 +102,11 @@ export class Podgate {
     const auth = new TokenAuth(tokens);
     const feed = new LiveFeed({
       control,
-      authenticate: (req) => auth.authenticate(req.headers, req.url),
+      authenticate: (req) => auth.authenticateUpgrade(req, LIVE_FEED_PATH),
       allowedOrigins: config.admin.allowedOrigins,
+      adminHost: config.admin.listen.host,
+      maxConnections: config.admin.feed.maxConnections,
+      maxConnectionsPerToken: config.admin.feed.maxConnectionsPerToken,
     });
     const admin = await startAdminServer({
       control,
@@ -125,7 +139,11 @@ export class Podgate {
     return this.proxy === null ? [] : [this.proxy.inspect()];
   }
 
-  /** SIGHUP: a new config from the file; keys that need a restart are reported and left as they are. */
+  /**
+   * SIGHUP: a new config from the file; keys that need a restart are reported and left as they are.
+   * Services added through the API are resolved again against the new `defaults:`. Throws, having
+   * changed nothing, when the new config makes one of them invalid.
+   */
   reload(config: PodgateConfig): string[] {
     const ignored: string[] = [];
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -1,6 +1,6 @@
 import { LabCluster, LabDnsServer } from '@podgate/lab';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,21 @@ describe('podgate CLI', () => {
     expect(r.output()).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses to serve the admin API beyond loopback without a token: exit 2, the key and the fix named, no token generated or printed', async () => {
+    const path = configFile('');
+    const state = join(path.replace(/podgate\.yaml$/, ''), 'state');
+    writeFileSync(path, `workers: 1\nstateDir: ${state}\nlisten: 127.0.0.1:0\nadmin:\n  listen: 0.0.0.0:18425\n`);
+    const r = run(['--config', path]);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain(`podgate: invalid config ${path}:`);
+    expect(r.output()).toContain('admin.listen: 0.0.0.0:18425 is not a loopback address, and no admin token is configured');
+    expect(r.output()).toContain('Configure admin.tokens (or PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN), or listen on loopback (127.0.0.1:18425)');
+    expect(r.output()).not.toContain('#token=');
+    expect(r.output()).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(state, 'admin-token'))).toBe(false);
+    await expect(request('http://127.0.0.1:18425/healthz')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
   it('names a config file it cannot read', async () => {
     const r = run(['--config', '/nonexistent/podgate.yaml']);
     expect(await r.exited).toBe(2);
@@ -96,6 +111,44 @@ describe('podgate CLI', () => {
       expect(r.output()).toContain('"status":200');
     } finally {
       await cluster.close();
+      await dns.close();
+    }
+  });
+
+  it('refuses a SIGHUP whose new defaults make a service added through the API invalid, logs why and keeps serving', async () => {
+    const dns = await LabDnsServer.start();
+    dns.setRecords('hup.lab.svc.cluster.local', { a: ['127.0.46.1'], ttl: 30 });
+    const token = 'operator-token-hup-0123456789';
+    const path = configFile('');
+    const state = join(path.replace(/podgate\.yaml$/, ''), 'state');
+    const text = (maxSize: string): string =>
+      `workers: 1\nstateDir: ${state}\nlisten: 127.0.0.1:0\nlog: { level: info, access: false }\n` +
+      `admin: { listen: 127.0.0.1:18426, tokens: [{ name: alice, token: ${token}, role: operator }] }\n` +
+      `dns: { nameservers: [${dns.nameserver}] }\ndefaults: { body: { bufferSize: 64KiB, maxSize: ${maxSize} } }\n`;
+    writeFileSync(path, text('2MiB'));
+    const r = run(['--config', path]);
+    try {
+      await waitFor(() => r.output().includes('podgate is serving'), 10_000);
+      const added = await request('http://127.0.0.1:18426/api/v1/services', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'hup', dnsName: 'hup.lab.svc.cluster.local', port: 18427, body: { bufferSize: '1536KiB' } }),
+      });
+      expect(added.statusCode).toBe(201);
+      await added.body.dump();
+      writeFileSync(path, text('1MiB'));
+      r.child.kill('SIGHUP');
+      await waitFor(() => r.output().includes('config reload refused'), 5_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}: ${r.output()}`);
+      });
+      expect(r.output()).toContain('service hup (added through the API) is not valid under the new config');
+      expect(r.output()).not.toContain('"msg":"config reloaded"');
+      const health = await request('http://127.0.0.1:18426/healthz');
+      expect(health.statusCode).toBe(200);
+      await health.body.dump();
+      r.child.kill('SIGTERM');
+      expect(await r.exited).toBe(0);
+    } finally {
       await dns.close();
     }
   });

@@ -15,6 +15,7 @@ import {
   resolveConfig,
   serviceFromInput,
   type ConfigError,
+  type ServiceDefaults,
 } from '../src/config/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -38,7 +39,8 @@ function thrown(fn: () => unknown): ConfigError {
 
 describe('defaults', () => {
   it('resolves an empty file to the documented defaults', () => {
-    const expected: PodgateConfig = {
+    // `defaults`: what services added through the admin API are resolved against (issue 17).
+    const expected: PodgateConfig & { defaults: ServiceDefaults } = {
       listen: { host: '127.0.0.1', port: 8080 },
       dns: {
         nameservers: [],
@@ -54,7 +56,8 @@ describe('defaults', () => {
       services: [],
       workers: availableParallelism(),
       stateDir: '.podgate',
-      admin: { listen: { host: '127.0.0.1', port: 9901 }, tokens: [], allowedOrigins: [] },
+      admin: { listen: { host: '127.0.0.1', port: 9901 }, tokens: [], allowedOrigins: [], feed: { maxConnections: 64, maxConnectionsPerToken: 16 } },
+      defaults: builtinServiceDefaults(),
     };
     expect(parseConfig('')).toEqual(expected);
     expect(resolveConfig({})).toEqual(expected);

@@ -4,8 +4,11 @@ import { sortAddresses } from './address-order.js';
 
 /** What one refresh learnt from its A and AAAA queries. */
 export type DnsOutcome =
-  /** `failedFamily`: the other family's query failed (timeout, SERVFAIL): its last known addresses still hold. */
-  | { kind: 'resolved'; addresses: string[]; ttlSeconds: number; failedFamily: 4 | 6 | null }
+  /**
+   * `failedFamily`: the other family's query failed (timeout, SERVFAIL): its last known addresses
+   * still hold. `ttlSeconds`: the lowest TTL among the records that carry one; null when none does.
+   */
+  | { kind: 'resolved'; addresses: string[]; ttlSeconds: number | null; failedFamily: 4 | 6 | null }
   /** NXDOMAIN or NODATA on both families: the name has no addresses now. */
   | { kind: 'empty'; code: 'ENOTFOUND' | 'ENODATA'; message: string }
   /** Timeout, SERVFAIL, refused...: the answer is unknown, not empty. */
@@ -43,7 +46,7 @@ export function classifyAnswers(v4: Answer, v6: Answer, dnsName: string): DnsOut
       kind: 'resolved',
       failedFamily: failed(v4) ? 4 : failed(v6) ? 6 : null,
       addresses: sortAddresses(records.map((record) => record.address)),
-      ttlSeconds: Math.min(...records.map((record) => record.ttl)),
+      ttlSeconds: lowestTtl(records),
     };
   }
   // A fulfilled empty list does not happen with c-ares (it reports ENODATA), but means the same.
@@ -55,6 +58,22 @@ export function classifyAnswers(v4: Answer, v6: Answer, dnsName: string): DnsOut
   const notFound = errors.find((error) => error.code === 'ENOTFOUND');
   const first = notFound ?? errors[0] ?? { code: 'ENODATA', message: `no records for ${dnsName}` };
   return { kind: 'empty', code: notFound === undefined ? 'ENODATA' : 'ENOTFOUND', message: first.message };
+}
+
+/**
+ * The lowest TTL of the records that carry one, or null when none does. Past 256 records of one
+ * family, node 20 (c-ares) returns the rest with `ttl` undefined, whatever the answer said: such a
+ * record takes the lowest TTL of the others (they came in the same answer). Math.min over them all
+ * was NaN, and a NaN refresh delay fired the timer every millisecond (issue 17). A loop, not
+ * Math.min(...spread): an answer can hold thousands of records.
+ */
+export function lowestTtl(records: readonly { ttl?: number | undefined }[]): number | null {
+  let lowest: number | null = null;
+  for (const { ttl } of records) {
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) continue;
+    if (lowest === null || ttl < lowest) lowest = ttl;
+  }
+  return lowest;
 }
 
 /** What a failure message needs to name the nameserver and the limits it ran into. */

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { sameAddresses, sortAddresses } from './address-order.js';
 import { DiscoveryError } from './discovery-error.js';
 import { classifyAnswers, describeDnsError, type DnsOutcome } from './dns-outcome.js';
-import { answerDelayMs, retryDelayMs } from './refresh-delay.js';
+import { answerDelayMs, retryDelayMs, scheduledDelayMs } from './refresh-delay.js';
 
 /** While urgent, refreshes start this often at least, whatever minRefreshMs and the TTL say. */
 export const URGENT_REFRESH_MS = 1000;
@@ -22,7 +22,8 @@ export type DnsCondition = 'resolving' | 'resolved' | 'empty' | 'failing';
  * included: 1 means the cause is new, so a listener can collapse the rest into one record.
  */
 export type DnsEvent =
-  | { type: 'dns_resolved'; service: string; addresses: readonly string[]; ttlSeconds: number; nextRefreshMs: number; changed: boolean }
+  /** `ttlSeconds`: the answer's lowest TTL; null when no record carried one (refreshed at minRefreshMs). */
+  | { type: 'dns_resolved'; service: string; addresses: readonly string[]; ttlSeconds: number | null; nextRefreshMs: number; changed: boolean }
   /** The nameserver failed: the last known good set is kept. */
   | {
       type: 'dns_failed';
@@ -347,7 +348,15 @@ export class DnsRefresher {
       this.#nextRefreshAt = null;
       return;
     }
-    this.#nextRefreshAt = this.#now() + delayMs;
+    const now = this.#now();
+    // Defence in depth (issue 17: a NaN delay fired the timer every millisecond, ~1,000 queries a
+    // second): whatever computed it, the delay is finite, at most maxRefreshMs, and the next refresh
+    // starts no sooner than min(minRefreshMs, URGENT_REFRESH_MS) after the last one started. The
+    // urgent rhythm and the end of an empty grace period may come sooner than minRefreshMs; nothing
+    // comes sooner than that floor.
+    const floorMs = this.#lastRefreshAt === null ? 0 : this.#lastRefreshAt + Math.min(this.#dns.minRefreshMs, URGENT_REFRESH_MS) - now;
+    delayMs = scheduledDelayMs(delayMs, floorMs, this.#dns);
+    this.#nextRefreshAt = now + delayMs;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.refresh();

@@ -276,6 +276,21 @@ describe('DnsRefresher', () => {
     expect(refresher.status()).toMatchObject({ addresses: ['127.0.1.1'], lastError: { code: 'PODGATE_DNS_LISTENER_FAILED' } });
   });
 
+  it('arms a finite timer within the bounds even when its inputs are not numbers (defence in depth, issue 17)', async () => {
+    server.setRecords(NAME, { a: ['127.0.1.1'], ttl: 1 });
+    // A random source that says NaN made the delay NaN, which setTimeout takes as 1 ms.
+    const { refresher, events } = harness({ minRefreshMs: 300, maxRefreshMs: 600, jitter: 0.5 }, { random: () => NaN });
+    refresher.start();
+    await sleep(1_000);
+    const resolved = events.filter((e) => e.type === 'dns_resolved');
+    expect(resolved.length).toBeGreaterThanOrEqual(1);
+    expect(resolved.length).toBeLessThanOrEqual(3);
+    for (const e of resolved) expect(e.type === 'dns_resolved' && e.nextRefreshMs).toBe(600);
+    const next = refresher.status().nextRefreshAt;
+    expect(Number.isFinite(next)).toBe(true);
+    expect((next ?? 0) - Date.now()).toBeLessThanOrEqual(600);
+  });
+
   it('rejects bad options with PODGATE_DNS_INVALID_OPTION and the path of the bad key', () => {
     expect(() => harness({ maxRefreshMs: 10 })).toThrow(expect.objectContaining({ code: 'PODGATE_DNS_INVALID_OPTION' }));
     expect(() => harness({ nameservers: ['not a server'] })).toThrow(/dns\.nameservers/);

@@ -5,8 +5,10 @@ import {
   DnsClass,
   DnsRcode,
   DnsType,
+  answerRecordBytes,
   encodeResponse,
   ipv4Rdata,
+  MAX_MESSAGE_BYTES,
   ipv6Rdata,
   parseQuery,
   type DnsAnswer,
@@ -23,7 +25,8 @@ export interface LabDnsServerOptions {
   /**
    * Largest UDP answer (bytes). Default 512 (RFC 1035 §4.2.1). Bigger answers go out truncated (TC
    * bit, no answer section) so the resolver retries over TCP. An EDNS0 payload size is honoured only
-   * up to this value.
+   * up to this value. Over TCP an answer is at most 65,535 bytes: a bigger one carries the records
+   * that fit, with TC set (as CoreDNS does).
    */
   maxUdpPayload?: number;
   /**
@@ -47,7 +50,10 @@ export interface LabDnsRecords {
 export interface LabDnsStats {
   udpQueries: number;
   tcpQueries: number;
+  /** UDP answers sent truncated (TC, no records) so the resolver asks again over TCP. */
   truncated: number;
+  /** TCP answers too big for one DNS message (64 KiB), sent with the records that fit and TC set. */
+  tcpTruncated: number;
 }
 
 interface StoredRecords {
@@ -80,7 +86,7 @@ const MAX_STALE_MS = 24 * 3600_000;
 export class LabDnsServer {
   readonly host: string;
   readonly port: number;
-  readonly stats: LabDnsStats = { udpQueries: 0, tcpQueries: 0, truncated: 0 };
+  readonly stats: LabDnsStats = { udpQueries: 0, tcpQueries: 0, truncated: 0, tcpTruncated: 0 };
 
   readonly #udp: UdpSocket;
   readonly #tcp: Server;
@@ -298,10 +304,24 @@ export class LabDnsServer {
       const found = question.type === DnsType.A ? records.a : question.type === DnsType.AAAA ? records.aaaa : [];
       for (const rdata of found) answers.push({ type: question.type, ttl: records.ttl, rdata });
     }
-    const full = encodeResponse({ ...response, answers });
-    if (transport === 'tcp' || full.length <= this.#udpLimit(ednsPayloadSize)) return full;
-    this.stats.truncated += 1;
-    return encodeResponse({ ...response, answers, truncated: true });
+    const limit = transport === 'tcp' ? MAX_MESSAGE_BYTES : this.#udpLimit(ednsPayloadSize);
+    const emptyBytes = encodeResponse(response).length;
+    const fullBytes = answers.reduce((sum, answer) => sum + answerRecordBytes(answer), emptyBytes);
+    if (fullBytes <= limit) return encodeResponse({ ...response, answers });
+    if (transport === 'udp') {
+      // No answer section: the resolver retries over TCP (RFC 7766 §5).
+      this.stats.truncated += 1;
+      return encodeResponse({ ...response, truncated: true });
+    }
+    // Over 64 KiB (about 4,090 A or 2,340 AAAA records): no DNS message can carry it. Like CoreDNS
+    // (miekg/dns Msg.Truncate), send the records that fit with TC set; c-ares takes them as the answer.
+    this.stats.tcpTruncated += 1;
+    let fitting = 0;
+    for (let bytes = emptyBytes; fitting < answers.length; fitting += 1) {
+      bytes += answerRecordBytes(answers[fitting] as DnsAnswer);
+      if (bytes > limit) break;
+    }
+    return encodeResponse({ ...response, answers: answers.slice(0, fitting), truncated: true });
   }
 
   #udpLimit(ednsPayloadSize: number | null): number {

@@ -8,6 +8,8 @@ export const DnsClass = { IN: 1, ANY: 255 } as const;
 export const DnsRcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 } as const;
 
 const HEADER_BYTES = 12;
+/** RFC 1035 §4.2.2: the two-byte length prefix of TCP bounds every message. */
+export const MAX_MESSAGE_BYTES = 65_535;
 // RFC 1035 §2.3.4: labels 63 octets or less, names 255 octets or less.
 const MAX_LABEL_BYTES = 63;
 const MAX_NAME_BYTES = 255;
@@ -53,7 +55,9 @@ export interface DnsResponse {
   recursionDesired: boolean;
   rcode: number;
   question: DnsQuestion | null;
+  /** Written as given: a truncated UDP answer passes none, a truncated TCP answer those that fit. */
   answers: readonly DnsAnswer[];
+  /** Sets the TC bit (RFC 1035 §4.1.1); the answers are not touched. */
   truncated: boolean;
   /** Payload size to advertise in an OPT record, or null for none. */
   ednsPayloadSize: number | null;
@@ -145,13 +149,20 @@ export function parseQuery(message: Buffer): ParsedQuery {
   return { kind: 'query', id, opcode, recursionDesired, question, ednsPayloadSize };
 }
 
+/** The bytes of one answer record: a pointer to the question name, type, class, TTL, RDLENGTH, RDATA. */
+export function answerRecordBytes(answer: DnsAnswer): number {
+  return 12 + answer.rdata.length;
+}
+
 export function encodeResponse(response: DnsResponse): Buffer {
-  const { question, answers, truncated } = response;
+  const { question, answers: answerSection, truncated } = response;
   const questionBytes = question === null ? 0 : question.labels.reduce((sum, label) => sum + label.length + 1, 1) + 4;
-  const answerSection = truncated ? [] : answers;
-  const answerBytes = answerSection.reduce((sum, answer) => sum + 12 + answer.rdata.length, 0);
+  const answerBytes = answerSection.reduce((sum, answer) => sum + answerRecordBytes(answer), 0);
   const optBytes = response.ednsPayloadSize === null ? 0 : 11;
-  const message = Buffer.alloc(HEADER_BYTES + questionBytes + answerBytes + optBytes);
+  const size = HEADER_BYTES + questionBytes + answerBytes + optBytes;
+  // RFC 1035 §4.2.2: a message over TCP carries a 16-bit length, so no message can be larger.
+  if (size > MAX_MESSAGE_BYTES) throw new RangeError(`a DNS message is at most ${MAX_MESSAGE_BYTES} bytes; this one would be ${size}`);
+  const message = Buffer.alloc(size);
   // QR, the echoed opcode, AA (we are the authority for every name we hold), TC, echoed RD; RA clear.
   const flags =
     0x8000 |

@@ -25,6 +25,8 @@ export interface AdminConfig {
   listen: { host: string; port: number };
   tokens: { name: string; token: string; role: 'viewer' | 'operator' }[];
   allowedOrigins: string[];
+  /** Limits on live feed (WebSocket) connections; one over a limit is closed with 1013 and a reason naming it. */
+  feed: { maxConnections: number; maxConnectionsPerToken: number };
 }
 
 export interface DnsConfig {

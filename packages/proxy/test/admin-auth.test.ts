@@ -34,16 +34,42 @@ describe('TokenAuth', () => {
     expect(auth.authenticate({ authorization: `Bearer ${OPERATOR} extra` })).toBeNull();
   });
 
-  it('takes ?token= and the bearer.<token> subprotocol only on a WebSocket upgrade', () => {
-    const upgrade = { upgrade: 'websocket', connection: 'Upgrade' };
-    expect(auth.authenticate(upgrade, `/api/v1/live?token=${VIEWER}`)).toEqual({ name: 'victor', role: 'viewer' });
-    expect(auth.authenticate({ ...upgrade, 'sec-websocket-protocol': `podgate.v1, bearer.${OPERATOR}` }, '/api/v1/live')).toEqual({
-      name: 'alice',
-      role: 'operator',
+  it('takes only the Authorization header in authenticate, whatever else the request carries', () => {
+    const upgrade = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-protocol': `podgate.v1, bearer.${OPERATOR}` };
+    expect(auth.authenticate(upgrade)).toBeNull();
+    expect(auth.authenticate({ ...upgrade, authorization: `Bearer ${VIEWER}` })).toEqual({ name: 'victor', role: 'viewer' });
+  });
+
+  describe('authenticateUpgrade', () => {
+    const PATH = '/api/v1/live';
+    const upgrade = { connection: 'Upgrade', upgrade: 'websocket' };
+
+    it('takes ?token= and the bearer.<token> subprotocol on a real WebSocket upgrade to the path', () => {
+      expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${VIEWER}`, headers: upgrade }, PATH)).toEqual({ name: 'victor', role: 'viewer' });
+      expect(auth.authenticateUpgrade({ method: 'GET', url: PATH, headers: { ...upgrade, 'sec-websocket-protocol': `podgate.v1, bearer.${OPERATOR}` } }, PATH)).toEqual({
+        name: 'alice',
+        role: 'operator',
+      });
+      // Connection is a token list, compared without case; so is Upgrade's value.
+      const browserish = { connection: 'keep-alive, UPGRADE', upgrade: 'WebSocket' };
+      expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${VIEWER}`, headers: browserish }, PATH)).toEqual({ name: 'victor', role: 'viewer' });
+      expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=nope-nope-nope-nope`, headers: upgrade }, PATH)).toBeNull();
+      // The header still wins, as on every route.
+      expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { ...upgrade, authorization: `Bearer ${VIEWER}` } }, PATH)?.name).toBe('victor');
     });
-    expect(auth.authenticate({}, `/api/v1/services?token=${VIEWER}`)).toBeNull();
-    expect(auth.authenticate({ 'sec-websocket-protocol': `bearer.${VIEWER}` }, '/api/v1/services')).toBeNull();
-    expect(auth.authenticate(upgrade, '/api/v1/live?token=nope-nope-nope-nope')).toBeNull();
+
+    it.each<[string, { method: string; url: string; headers: Record<string, string> }]>([
+      ['a POST', { method: 'POST', url: `${PATH}?token=${OPERATOR}`, headers: upgrade }],
+      ['a request without Connection: upgrade', { method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { upgrade: 'websocket' } }],
+      ['a request with Connection: keep-alive only', { method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { upgrade: 'websocket', connection: 'keep-alive' } }],
+      ['an upgrade to something else', { method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { ...upgrade, upgrade: 'h2c' } }],
+      ['an upgrade to another path', { method: 'GET', url: `/api/v1/services?token=${OPERATOR}`, headers: upgrade }],
+      ['an upgrade to a path below it', { method: 'GET', url: `${PATH}/x?token=${OPERATOR}`, headers: upgrade }],
+      ['a subprotocol token on another path', { method: 'GET', url: '/api/v1/services', headers: { ...upgrade, 'sec-websocket-protocol': `bearer.${OPERATOR}` } }],
+      ['a subprotocol token on a POST', { method: 'POST', url: PATH, headers: { ...upgrade, 'sec-websocket-protocol': `bearer.${OPERATOR}` } }],
+    ])('ignores a token outside the header on %s', (_what, req) => {
+      expect(auth.authenticateUpgrade(req, PATH)).toBeNull();
+    });
   });
 
   it('compares with timingSafeEqual against every token, not stopping at a match', () => {

@@ -49,7 +49,7 @@ export function proxyConfig(services: ServiceConfig[]): PodgateConfig {
     services,
     workers: 1,
     stateDir: '',
-    admin: { listen: { host: '127.0.0.1', port: 0 }, tokens: [], allowedOrigins: [] },
+    admin: { listen: { host: '127.0.0.1', port: 0 }, tokens: [], allowedOrigins: [], feed: { maxConnections: 64, maxConnectionsPerToken: 16 } },
   };
 }
 

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ControlApi, ControlChange } from '../src/control/control-api.js';
 import { LiveFeed, type LiveFeedOptions } from '../src/control/live-feed.js';
+import { normalizeOrigins, originAllowed } from '../src/control/live-feed-upgrade.js';
 
 const TOKEN = 'feed-test-token';
 
@@ -304,7 +305,9 @@ describe('live feed upgrade checks', () => {
     expect(await upgradeStatus(s.url, { ...auth, origin: 'https://evil.example' })).toBe(403);
     expect(await upgradeStatus(s.url, { ...auth, origin: 'null' })).toBe(403);
     expect(await upgradeStatus(s.url, { ...auth, origin: s.origin.replace('127.0.0.1', '127.0.0.2') })).toBe(403);
-    expect(await upgradeStatus(s.url, { ...auth, origin: s.origin, host: `evil.example@${new URL(s.origin).host}` })).toBe(403);
+    // DNS rebinding: a page on a name resolving to the admin address sends that name as Origin and Host.
+    const port = new URL(s.origin).port;
+    expect(await upgradeStatus(s.url, { ...auth, origin: `http://evil.example:${port}`, host: `evil.example:${port}` })).toBe(403);
   });
 
   it('accepts same-origin, an allowed origin, and no Origin at all', async () => {
@@ -332,7 +335,7 @@ describe('live feed upgrade checks', () => {
 describe('live feed with slow clients', () => {
   it('keeps each of 100 slow clients within maxBufferedBytes plus one message and resyncs one that resumes', async () => {
     const maxBufferedBytes = 256 * 1024;
-    const s = await setup({ maxBufferedBytes });
+    const s = await setup({ maxBufferedBytes, maxConnections: 200, maxConnectionsPerToken: 200 });
     for (let i = 0; i < 20; i++) s.control.setService(`svc-${i}`, 0);
     const fast = await FeedClient.open(s.url);
     const slow: FeedClient[] = [];
@@ -380,5 +383,59 @@ describe('live feed with slow clients', () => {
     for (let i = 0; i < 1500 && s.feed.stats().stale === 0; i++) s.control.event(detail);
     expect(s.feed.stats().stale).toBe(1);
     await until(() => s.feed.clients === 0, 2000, 'the stuck client to be closed');
+  });
+});
+
+describe('originAllowed', () => {
+  /** An upgrade request as it arrives on a socket bound to localAddress:localPort. */
+  const req = (origin: string | undefined, localAddress: string, localPort = 9901): IncomingMessage =>
+    ({ headers: origin === undefined ? {} : { origin }, socket: { localAddress, localPort } }) as unknown as IncomingMessage;
+  const none = new Set<string>();
+
+  it('takes the loopback names as one when the admin address is loopback', () => {
+    for (const [adminHost, local] of [['127.0.0.1', '127.0.0.1'], ['::1', '::1'], ['localhost', '127.0.0.1'], ['localhost', '::1'], [undefined, '::ffff:127.0.0.1']] as const) {
+      for (const origin of ['http://localhost:9901', 'http://127.0.0.1:9901', 'http://[::1]:9901']) {
+        expect(originAllowed(req(origin, local), none, adminHost), `${origin} on ${adminHost ?? '-'} via ${local}`).toBe(true);
+      }
+      expect(originAllowed(req('http://localhost:9902', local), none, adminHost)).toBe(false);
+      expect(originAllowed(req('http://rebind.example:9901', local), none, adminHost)).toBe(false);
+    }
+  });
+
+  it('takes the configured name and the address the request came in on, and no other name', () => {
+    expect(originAllowed(req('http://podgate-admin.internal:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(true);
+    expect(originAllowed(req('http://PODGATE-ADMIN.internal:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(true);
+    expect(originAllowed(req('http://10.0.0.5:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(true);
+    expect(originAllowed(req('http://other.internal:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(false);
+    // Not on loopback: localhost would be another listener, on the browser's machine.
+    expect(originAllowed(req('http://localhost:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(false);
+    expect(originAllowed(req('http://127.0.0.1:9901', '10.0.0.5'), none, '10.0.0.5')).toBe(false);
+  });
+
+  it('on a wildcard listener, takes the IP address a browser connected to, never the wildcard itself', () => {
+    expect(originAllowed(req('http://10.0.0.5:9901', '10.0.0.5'), none, '0.0.0.0')).toBe(true);
+    expect(originAllowed(req('http://10.0.0.5:9901', '::ffff:10.0.0.5'), none, '::')).toBe(true);
+    expect(originAllowed(req('http://[fd00::5]:9901', 'fd00::5'), none, '::')).toBe(true);
+    expect(originAllowed(req('http://0.0.0.0:9901', '10.0.0.5'), none, '0.0.0.0')).toBe(false);
+    expect(originAllowed(req('http://[::]:9901', '10.0.0.5'), none, '::')).toBe(false);
+    expect(originAllowed(req('http://podgate.example.com:9901', '10.0.0.5'), none, '0.0.0.0')).toBe(false);
+    // A browser on the admin host itself, through loopback.
+    expect(originAllowed(req('http://localhost:9901', '127.0.0.1'), none, '0.0.0.0')).toBe(true);
+  });
+
+  it('takes allowedOrigins exactly, and refuses other schemes, odd spellings and opaque origins', () => {
+    const allowed = normalizeOrigins(['https://ops.example.com', 'http://dash.example.com:8080']);
+    expect(originAllowed(req('https://ops.example.com', '10.0.0.5'), allowed, '0.0.0.0')).toBe(true);
+    expect(originAllowed(req('http://dash.example.com:8080', '10.0.0.5'), allowed, '0.0.0.0')).toBe(true);
+    expect(originAllowed(req('http://ops.example.com', '10.0.0.5'), allowed, '0.0.0.0')).toBe(false);
+    expect(originAllowed(req('https://127.0.0.1:9901', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
+    expect(originAllowed(req('http://user@127.0.0.1:9901', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
+    expect(originAllowed(req('http://127.0.0.1:9901/', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
+    expect(originAllowed(req('null', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
+    expect(originAllowed(req('file://', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
+  });
+
+  it('lets a request without Origin through (not a browser)', () => {
+    expect(originAllowed(req(undefined, '10.0.0.5'), none, '0.0.0.0')).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ export function openBrowserSocket(url: string, protocols: string[]): SocketLike 
   };
   ws.onopen = () => socket.onopen?.();
   ws.onmessage = (ev) => socket.onmessage?.({ data: ev.data });
-  ws.onclose = () => socket.onclose?.();
+  ws.onclose = (ev) => socket.onclose?.({ code: ev.code, reason: ev.reason });
   ws.onerror = () => socket.onerror?.();
   return socket;
 }

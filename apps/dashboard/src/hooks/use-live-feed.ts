@@ -17,17 +17,24 @@ function recordHistory(history: ServiceHistory, message: FeedMessage, now: numbe
   }
 }
 
+/** The feed's status and, while `refused`, the server's reason. */
+export interface FeedState {
+  status: FeedStatus;
+  detail?: string;
+}
+
 /** Opens the live feed for the session and writes it into the query cache; returns its status. */
-export function useLiveFeed(token: string, history: ServiceHistory): FeedStatus {
+export function useLiveFeed(token: string, history: ServiceHistory): FeedState {
   const client = useQueryClient();
-  const [status, setStatus] = useState<FeedStatus>('reconnecting');
+  const [state, setState] = useState<FeedState>({ status: 'reconnecting' });
+  const status = state.status;
 
   useEffect(() => {
     const feed = new LiveFeed({
       url: wsUrl('/api/v1/live', window.location),
       token,
       openSocket: openBrowserSocket,
-      onStatus: setStatus,
+      onStatus: (next, detail) => setState(detail === undefined ? { status: next } : { status: next, detail }),
       onMessage: (message) => {
         applyFeedMessage(client, message);
         recordHistory(history, message, Date.now());
@@ -44,5 +51,5 @@ export function useLiveFeed(token: string, history: ServiceHistory): FeedStatus 
     return () => clearInterval(timer);
   }, [status, history]);
 
-  return status;
+  return state;
 }

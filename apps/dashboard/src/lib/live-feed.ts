@@ -5,10 +5,23 @@ import type { FeedMessage } from '@podgate/protocol';
  * browser cannot set headers on a WebSocket). A lost connection is retried with exponential
  * backoff, 0.5 s doubling to 10 s, with jitter so many dashboards do not reconnect in step after a
  * restart; the snapshot sent on each connect resynchronises the cache.
+ *
+ * A connection the server closes with 1013 (try again later) was over one of its connection
+ * limits (admin.feed.maxConnections, admin.feed.maxConnectionsPerToken). Once may be this page's
+ * own previous connection still closing (a reload, a remount): retried as after any loss. Twice in
+ * a row does not clear up in a second, so the page says why, with the server's reason, and retries
+ * every 15-30 s until a place is free, rather than reconnecting in a loop.
  */
 
-/** `live` from a snapshot until the connection is lost; `reconnecting` before and after. */
-export type FeedStatus = 'live' | 'reconnecting';
+/**
+ * `live` from a snapshot until the connection is lost; `reconnecting` before and after;
+ * `refused` while the server turns the feed away for a connection limit (the reason comes with it).
+ */
+export type FeedStatus = 'live' | 'reconnecting' | 'refused';
+
+/** The close code podgate's feed uses for a connection over a limit (RFC 6455 "Try Again Later"). */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+export const REFUSED_RETRY_MS = 30_000;
 
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_MAX_MS = 10_000;
@@ -50,7 +63,7 @@ export function parseFeedMessage(data: unknown): FeedMessage | null {
 export interface SocketLike {
   onopen: (() => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: (() => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: (() => void) | null;
   close(code?: number, reason?: string): void;
 }
@@ -59,7 +72,8 @@ export interface LiveFeedOptions {
   url: string;
   token: string;
   onMessage: (message: FeedMessage) => void;
-  onStatus: (status: FeedStatus) => void;
+  /** `detail` is the server's reason with `refused`. */
+  onStatus: (status: FeedStatus, detail?: string) => void;
   openSocket: (url: string, protocols: string[]) => SocketLike;
   random?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -74,6 +88,8 @@ export class LiveFeed {
   private watchdog: unknown = null;
   private lastMessageAt = 0;
   private stopped = false;
+  /** Connections in a row the server closed with 1013; from the second on, the page says so. */
+  private refusals = 0;
   private readonly open: (url: string, protocols: string[]) => SocketLike;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
@@ -103,7 +119,8 @@ export class LiveFeed {
   }
 
   private connect(): void {
-    this.options.onStatus('reconnecting');
+    // While refused, keep saying why until the retry is answered.
+    if (this.refusals < 2) this.options.onStatus('reconnecting');
     let socket: SocketLike;
     try {
       socket = this.open(this.options.url, ['podgate.v1', `bearer.${this.options.token}`]);
@@ -119,6 +136,7 @@ export class LiveFeed {
       if (message.type === 'snapshot') {
         // Synced again: the next loss starts the backoff over.
         this.attempt = 0;
+        this.refusals = 0;
         this.options.onMessage(message);
         this.options.onStatus('live');
         return;
@@ -132,11 +150,28 @@ export class LiveFeed {
     socket.onerror = () => {
       // A close event follows; reconnecting is handled there.
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (ev.code === CLOSE_TRY_AGAIN_LATER && ++this.refusals >= 2) {
+        this.refuse(ev.reason === '' ? 'the server refused the live feed for now' : ev.reason);
+        return;
+      }
+      if (ev.code !== CLOSE_TRY_AGAIN_LATER) this.refusals = 0;
       this.scheduleReconnect();
     };
+  }
+
+  /** Over a server limit: say why, and retry in 15-30 s (the jitter spreads the tabs that were refused together). */
+  private refuse(reason: string): void {
+    this.clearTimers();
+    if (this.stopped) return;
+    this.options.onStatus('refused', reason);
+    const random = this.options.random ?? Math.random;
+    this.retryTimer = this.setTimer(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.connect();
+    }, REFUSED_RETRY_MS / 2 + random() * (REFUSED_RETRY_MS / 2));
   }
 
   private scheduleReconnect(): void {

@@ -44,7 +44,7 @@ function Page({ route }: { route: Route }) {
 export function Shell() {
   const session = useSession();
   const route = useHashRoute();
-  const status = useLiveFeed(session.token, session.history);
+  const feed = useLiveFeed(session.token, session.history);
   const main = useRef<HTMLElement>(null);
   const operator = session.role === 'operator';
 
@@ -85,7 +85,7 @@ export function Shell() {
           </ul>
         </nav>
         <div className="topbar-end">
-          <LiveStatus status={status} />
+          <LiveStatus status={feed.status} detail={feed.detail} />
           <span className="role" title="Your token's role">
             {session.role}
           </span>

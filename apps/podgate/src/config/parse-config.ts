@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import type { PodgateConfig } from '@podgate/protocol';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import { RawConfigError, resolveConfigRaw } from './resolve-config.js';
+import { RawConfigError, resolveConfigRaw, type ResolvedConfig, type ResolveOptions } from './resolve-config.js';
 import { toIssue, type PathSegment } from './resolve-field.js';
 
 /**
@@ -10,7 +9,7 @@ import { toIssue, type PathSegment } from './resolve-field.js';
  * `<source>:<line>:<col>`) and for every validation issue, each with the line and column of its key
  * when the key is in the text.
  */
-export function parseConfig(text: string, source?: string): PodgateConfig {
+export function parseConfig(text: string, source?: string, options: ResolveOptions = {}): ResolvedConfig {
   const lineCounter = new LineCounter();
   // YAML 1.2 core schema (the default): `on`, `yes`, `no` stay strings, unlike YAML 1.1.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -31,7 +30,7 @@ export function parseConfig(text: string, source?: string): PodgateConfig {
     throw new ConfigError([{ path: source ?? 'config', message: err instanceof Error ? err.message : String(err) }], source);
   }
   try {
-    return resolveConfigRaw(input);
+    return resolveConfigRaw(input, options);
   } catch (err) {
     if (!(err instanceof RawConfigError)) throw err;
     throw new ConfigError(
@@ -42,7 +41,7 @@ export function parseConfig(text: string, source?: string): PodgateConfig {
 }
 
 /** Reads and parses a config file; an unreadable file is a ConfigError naming the path. */
-export async function loadConfigFile(path: string): Promise<PodgateConfig> {
+export async function loadConfigFile(path: string, options: ResolveOptions = {}): Promise<ResolvedConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -51,7 +50,7 @@ export async function loadConfigFile(path: string): Promise<PodgateConfig> {
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? String(err));
     throw new ConfigError([{ path, message: `cannot read the config file (${reason})` }], path);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, options);
 }
 
 /** Line and column of the deepest node on the path that exists in the document. */

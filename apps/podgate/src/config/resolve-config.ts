@@ -1,4 +1,5 @@
-import type { PodgateConfig, RouteConfig, ServiceConfig } from '@podgate/protocol';
+import type { AdminConfig, PodgateConfig, RouteConfig, ServiceConfig } from '@podgate/protocol';
+import { isLoopbackHost } from '@podgate/proxy';
 import { isServiceName } from './addresses.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { describe, isPlainObject, resolveObject, toIssue, type PathSegment, type RawIssue } from './resolve-field.js';
@@ -10,6 +11,45 @@ export type ServiceDefaults = Pick<
   ServiceConfig,
   'algorithm' | 'retry' | 'timeouts' | 'keepalive' | 'body' | 'ejection' | 'rescue' | 'connectHedge' | 'hedge' | 'returnProbe' | 'slowStart'
 >;
+
+/**
+ * The resolved config plus its resolved `defaults:` section, which services added through the
+ * admin API are resolved against, as the file's own services are.
+ */
+export interface ResolvedConfig extends PodgateConfig {
+  defaults: ServiceDefaults;
+}
+
+export interface ResolveOptions {
+  /**
+   * Where PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN are looked up (they count as configured
+   * tokens for a non-loopback `admin.listen`). Default process.env.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The service defaults a config carries: its resolved `defaults:`, or the built-in ones for a config built without them. */
+export function serviceDefaultsOf(config: PodgateConfig | undefined): ServiceDefaults {
+  const defaults = (config as Partial<ResolvedConfig> | undefined)?.defaults;
+  return defaults ?? builtinServiceDefaults();
+}
+
+/**
+ * The issue with an admin API on a non-loopback address and no token configured (in `admin.tokens`
+ * or the environment), or null. podgate would generate an operator token, print it where log
+ * collectors read, and serve the API to the network with it: it refuses to start instead.
+ */
+export function adminListenIssue(admin: AdminConfig, env: Readonly<Record<string, string | undefined>>): ConfigIssue | null {
+  if (isLoopbackHost(admin.listen.host) || admin.tokens.length > 0) return null;
+  if ((env['PODGATE_OPERATOR_TOKEN'] ?? '') !== '' || (env['PODGATE_VIEWER_TOKEN'] ?? '') !== '') return null;
+  const host = admin.listen.host.includes(':') ? `[${admin.listen.host}]` : admin.listen.host;
+  return {
+    path: 'admin.listen',
+    message:
+      `${host}:${admin.listen.port} is not a loopback address, and no admin token is configured: the admin API is refused there. ` +
+      `Configure admin.tokens (or PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN), or listen on loopback (127.0.0.1:${admin.listen.port})`,
+  };
+}
 
 /** Thrown inside the package with segment paths, so parseConfig can point each issue at its YAML line. */
 export class RawConfigError extends Error {
@@ -27,9 +67,9 @@ export function builtinServiceDefaults(): ServiceDefaults {
  * An already-parsed config object (from YAML, or built in code like the demo's) → the resolved
  * config. Throws ConfigError listing every issue, sorted by path.
  */
-export function resolveConfig(input: unknown): PodgateConfig {
+export function resolveConfig(input: unknown, options: ResolveOptions = {}): ResolvedConfig {
   try {
-    return resolveConfigRaw(input);
+    return resolveConfigRaw(input, options);
   } catch (err) {
     if (err instanceof RawConfigError) throw new ConfigError(err.raw.map(toIssue));
     throw err;
@@ -58,7 +98,7 @@ export function findRouteConflicts(services: readonly ServiceConfig[]): ConfigIs
   return routeConflicts(services.map((service) => ({ service, path: ['services', service.name] }))).map(toIssue);
 }
 
-export function resolveConfigRaw(input: unknown): PodgateConfig {
+export function resolveConfigRaw(input: unknown, options: ResolveOptions = {}): ResolvedConfig {
   const issues: RawIssue[] = [];
   const root = input === undefined || input === null ? {} : input;
   if (!isPlainObject(root)) throw new RawConfigError([{ segments: [], message: `the config must be a mapping, got ${describe(root)}` }]);
@@ -89,8 +129,10 @@ export function resolveConfigRaw(input: unknown): PodgateConfig {
       message: 'required when services are configured (list the cluster DNS as ip:port; /etc/resolv.conf is not used)',
     });
   }
+  const insecure = adminListenIssue(config.admin, options.env ?? process.env);
+  if (insecure !== null) issues.push({ segments: ['admin', 'listen'], message: insecure.message });
   if (issues.length > 0) throw new RawConfigError(issues);
-  return { ...config, services: services.map((s) => s.service) };
+  return { ...config, services: services.map((s) => s.service), defaults };
 }
 
 function resolveService(

@@ -1,12 +1,15 @@
 import fastifyStatic from '@fastify/static';
 import { fastify, type FastifyInstance, type FastifyReply } from 'fastify';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { AuthError, TokenAuth } from './auth.js';
 import type { ControlApi } from './control-api.js';
 import { FORBIDDEN, notFound, toApiFailure, UNAUTHORIZED } from './admin-errors.js';
 import { registerApiRoutes } from './admin-routes.js';
 import { errorReplies, ProbeReplySchema } from './admin-schemas.js';
+import { isLoopbackHost } from './live-feed-upgrade.js';
+
+export { isLoopbackHost };
 
 export interface AdminServerOptions {
   control: ControlApi;
@@ -17,9 +20,11 @@ export interface AdminServerOptions {
   port: number;
   metrics?: { render(): Promise<string>; contentType: string };
   /**
-   * Attaches the live feed (GET /api/v1/live), given the root instance. A route it adds with `config: { role: 'viewer' }`
-   * gets the same token check as the REST routes (for upgrades, `?token=` and
-   * `Sec-WebSocket-Protocol: bearer.<token>` count too), with the caller in `request.principal`.
+   * Attaches the live feed (GET /api/v1/live), given the root instance (podgate listens for the
+   * server's 'upgrade' event). A route it adds with `config: { role: 'viewer' }` gets the same
+   * token check as the REST routes, `Authorization: Bearer` only, with the caller in
+   * `request.principal`: `?token=` and `bearer.<token>` count only in the feed's own upgrade
+   * handling (TokenAuth.authenticateUpgrade).
    */
   registerFeed?: (app: FastifyInstance) => void;
   /** Served at / when set (the dashboard's built files). */
@@ -40,19 +45,11 @@ export interface AdminServer {
 // A service body with 64 routes is ~6 KiB; 64 KiB leaves room without inviting memory abuse.
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIPv4(host)) return host.startsWith('127.');
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (!isIPv6(bare)) return false;
-  const lower = bare.toLowerCase();
-  if (lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
-  return lower.startsWith('::ffff:') && isIPv4(lower.slice(7)) && lower.slice(7).startsWith('127.');
-}
-
 /** The admin API as a fastify instance that is not listening yet (tests use `inject()`). */
 export function buildAdminApp(o: Omit<AdminServerOptions, 'host' | 'port'>): FastifyInstance {
   const app = fastify({
+    // Fastify logs nothing, requests included (a URL may carry a token); the error handler's own
+    // log names the route pattern, never the URL.
     logger: false,
     bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Proto keys in a body are refused rather than silently dropped.
@@ -91,7 +88,9 @@ export function buildAdminApp(o: Omit<AdminServerOptions, 'host' | 'port'>): Fas
     reply.header('cache-control', 'no-store');
     const need = request.routeOptions.config.role;
     if (need === undefined) return;
-    const principal = o.auth.authenticate(request.headers, request.url);
+    // The header only: a `?token=` or `bearer.<token>` subprotocol never opens a REST route, whatever
+    // Upgrade header comes with it, so a token never has to be put in a URL (and its logs) to use one.
+    const principal = o.auth.authenticate(request.headers);
     if (principal === null) {
       return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
     }

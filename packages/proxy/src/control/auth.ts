@@ -74,12 +74,28 @@ export class TokenAuth {
   }
 
   /**
-   * The principal of the bearer token in `authorization: Bearer x`; for a WebSocket upgrade also
-   * from `?token=` or the Sec-WebSocket-Protocol value `bearer.<token>` (browsers cannot set
-   * headers on a WebSocket). Null when there is none or it matches no token.
+   * The principal of the bearer token in `authorization: Bearer x`. Null when there is none or it
+   * matches no token. Only the header counts: a token in the URL or in Sec-WebSocket-Protocol is
+   * accepted by authenticateUpgrade alone, on the live feed's WebSocket upgrade.
    */
-  authenticate(headers: Record<string, string | string[] | undefined>, url?: string): Principal | null {
-    const candidate = bearerToken(headers, url);
+  authenticate(headers: Record<string, string | string[] | undefined>): Principal | null {
+    const authorization = first(headers['authorization']);
+    if (authorization === undefined) return null;
+    return this.#match(BEARER.exec(authorization)?.[1] ?? null);
+  }
+
+  /**
+   * The principal of a WebSocket upgrade to `path`: the bearer header, else (browsers cannot set
+   * headers on a WebSocket) the Sec-WebSocket-Protocol value `bearer.<token>`, else `?token=`.
+   * The last two count only on a real upgrade (isWebSocketUpgrade) to exactly `path`; anything
+   * else needs the header, as every REST route does.
+   */
+  authenticateUpgrade(req: UpgradeRequest, path: string): Principal | null {
+    if (first(req.headers['authorization']) !== undefined || !isWebSocketUpgrade(req, path)) return this.authenticate(req.headers);
+    return this.#match(upgradeToken(req));
+  }
+
+  #match(candidate: string | null): Principal | null {
     if (candidate === null) return null;
     const digest = digestOf(candidate);
     let found: Principal | null = null;
@@ -99,17 +115,44 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function bearerToken(headers: Record<string, string | string[] | undefined>, url: string | undefined): string | null {
-  const authorization = first(headers['authorization']);
-  if (authorization !== undefined) return BEARER.exec(authorization)?.[1] ?? null;
-  if (first(headers['upgrade'])?.toLowerCase() !== 'websocket') return null;
-  const protocols = first(headers['sec-websocket-protocol']);
-  if (protocols !== undefined) {
-    for (const protocol of protocols.split(',')) {
-      const trimmed = protocol.trim();
-      if (trimmed.startsWith(WS_PROTOCOL_PREFIX) && trimmed.length > WS_PROTOCOL_PREFIX.length) return trimmed.slice(WS_PROTOCOL_PREFIX.length);
-    }
+/** What authenticateUpgrade reads of a request (an http.IncomingMessage has it all). */
+export interface UpgradeRequest {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** The token list of a header such as Connection (`keep-alive, Upgrade`), lower case. */
+function tokenList(value: string | string[] | undefined): string[] {
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return joined === undefined ? [] : joined.split(',').map((t) => t.trim().toLowerCase());
+}
+
+/** The path of a request target, without the query. */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * A real WebSocket opening handshake to `path` (RFC 6455 §4.1): GET, `Connection` listing
+ * `upgrade` and `Upgrade: websocket` (both case-insensitive), exactly that path. A REST request
+ * that merely carries an Upgrade header is none of these.
+ */
+export function isWebSocketUpgrade(req: UpgradeRequest, path: string): boolean {
+  if (req.method !== 'GET') return false;
+  if (!tokenList(req.headers['connection']).includes('upgrade')) return false;
+  const upgrade = tokenList(req.headers['upgrade']);
+  if (upgrade.length !== 1 || upgrade[0] !== 'websocket') return false;
+  return pathOf(req.url) === path;
+}
+
+function upgradeToken(req: UpgradeRequest): string | null {
+  for (const protocol of protocolsOf(req.headers['sec-websocket-protocol'])) {
+    if (protocol.startsWith(WS_PROTOCOL_PREFIX) && protocol.length > WS_PROTOCOL_PREFIX.length) return protocol.slice(WS_PROTOCOL_PREFIX.length);
   }
+  const url = req.url;
   if (url !== undefined) {
     const query = url.indexOf('?');
     if (query !== -1) {
@@ -118,6 +161,12 @@ function bearerToken(headers: Record<string, string | string[] | undefined>, url
     }
   }
   return null;
+}
+
+/** Sec-WebSocket-Protocol's values as sent: tokens are case-sensitive, so not lower-cased. */
+function protocolsOf(value: string | string[] | undefined): string[] {
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return joined === undefined ? [] : joined.split(',').map((p) => p.trim());
 }
 
 /**

@@ -12,8 +12,13 @@ import { buildServiceView, PeerLatency } from './views.js';
 
 export interface ControlPlaneOptions {
   config: PodgateConfig;
-  /** Checks an API-added service with the config file's rules; throws ControlError('PODGATE_INVALID', ..., field). */
-  parseService: (input: unknown) => ServiceConfig;
+  /**
+   * Checks an API-added service with the config file's rules and fills the keys it leaves out from
+   * `config` (its service defaults), as for a service in the file; throws
+   * ControlError('PODGATE_INVALID', ..., field). Called with the config in force: on add, on
+   * start (for the state file's services) and on reload.
+   */
+  parseService: (input: unknown, config: PodgateConfig) => ServiceConfig;
   store?: StateStorage | null;
   logger?: Logger;
 }
@@ -47,7 +52,7 @@ const LATENCY_TICK_MS = 1000;
 export class ControlPlane implements ControlApi {
   readonly logger: Logger;
   private config: PodgateConfig;
-  private readonly parseService: (input: unknown) => ServiceConfig;
+  private readonly parseService: (input: unknown, config: PodgateConfig) => ServiceConfig;
   private readonly store: StateStorage | null;
   private readonly services = new Map<string, ServiceEntry>();
   private readonly workers = new Map<number, WorkerLink>();
@@ -74,7 +79,7 @@ export class ControlPlane implements ControlApi {
     for (const service of options.config.services) control.addEntry(service, 'config');
     for (const saved of control.persisted.services) {
       try {
-        const service = control.parseService(saved.input);
+        const service = control.parseService(saved.input, control.config);
         const conflict = control.conflictOf(service);
         if (conflict !== null) throw new ControlError('PODGATE_CONFLICT', conflict);
         control.addEntry(service, 'api');
@@ -167,7 +172,8 @@ export class ControlPlane implements ControlApi {
   }
 
   private async addServiceNow(input: unknown, actor: string): Promise<ServiceView> {
-    const service = this.parseService(input);
+    const config = this.config;
+    let service = this.parseService(input, config);
     if (this.services.has(service.name)) throw new ControlError('PODGATE_CONFLICT', `service ${service.name} already exists`, 'name');
     const conflict = this.conflictOf(service);
     if (conflict !== null) throw new ControlError('PODGATE_CONFLICT', conflict, 'routes');
@@ -175,6 +181,15 @@ export class ControlPlane implements ControlApi {
       ...this.persisted,
       services: [...this.persisted.services.filter((s) => s.name !== service.name), { name: service.name, input, addedAt: Date.now(), actor }],
     });
+    if (this.config !== config) {
+      // A reload came while the state file was written: resolve against the config now in force,
+      // as the reload did for the others (it could not see this one yet).
+      try {
+        service = this.parseService(input, this.config);
+      } catch (err) {
+        this.logger.error({ service: service.name, err: (err as Error).message }, `service ${service.name} is not valid under the reloaded config; it runs with the previous one until a restart`);
+      }
+    }
     this.addEntry(service, 'api');
     this.broadcast({ type: 'services', services: this.serviceConfigs() });
     this.record({ type: 'service_added', service: service.name, actor, detail: `dnsName ${service.dnsName}, port ${service.port}` });
@@ -253,8 +268,24 @@ export class ControlPlane implements ControlApi {
 
   // ---- config reload -------------------------------------------------------------------------
 
-  /** SIGHUP: applies a new (already validated) config. Services from the API stay as they are. */
+  /**
+   * SIGHUP: applies a new (already validated) config. Services added through the API keep only
+   * what the operator gave (the state file holds their bodies), so they are resolved again against
+   * the new config, its service defaults included, like the file's own services: one whose result
+   * changed restarts with its operator holds, as a changed service from the file does. If the new
+   * config makes one of them invalid, nothing is applied and this throws (PODGATE_INVALID) naming
+   * it: the running config stays, as for a bad file.
+   */
   reload(config: PodgateConfig): void {
+    const apiNext = new Map<string, ServiceConfig>();
+    for (const saved of this.persisted.services) {
+      if (this.services.get(saved.name)?.source !== 'api') continue;
+      try {
+        apiNext.set(saved.name, this.parseService(saved.input, config));
+      } catch (err) {
+        throw new ControlError('PODGATE_INVALID', `service ${saved.name} (added through the API) is not valid under the new config: ${(err as Error).message}`);
+      }
+    }
     const next = new Map(config.services.map((s) => [s.name, s]));
     for (const [name, entry] of this.services) {
       if (entry.source !== 'config') continue;
@@ -267,10 +298,20 @@ export class ControlPlane implements ControlApi {
       }
     }
     for (const service of config.services) if (!this.services.has(service.name)) this.addEntry(service, 'config');
+    let reResolved = 0;
+    for (const [name, wanted] of apiNext) {
+      const entry = this.services.get(name);
+      if (entry === undefined || entry.source !== 'api' || sameService(wanted, entry.config)) continue;
+      const holds = entry.table.listHolds();
+      this.dropEntry(name, entry);
+      this.addEntry(wanted, 'api', holds);
+      reResolved++;
+    }
     this.config = config;
     this.broadcast({ type: 'services', services: this.serviceConfigs() });
     for (const [name, entry] of this.services) this.broadcast(this.peersMessage(name, entry));
-    this.record({ type: 'config_reloaded', service: '', detail: `${config.services.length} services from the config file` });
+    const changedApi = reResolved === 0 ? '' : `; ${reResolved} added through the API changed with the new defaults`;
+    this.record({ type: 'config_reloaded', service: '', detail: `${config.services.length} services from the config file${changedApi}` });
   }
 
   /** Route conflicts with the services running now, as the config file would report them. */

@@ -1,4 +1,5 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /** Stable codes of the plain HTTP answers the live feed gives to an upgrade it refuses. */
@@ -53,15 +54,65 @@ export function normalizeOrigins(origins: readonly string[]): Set<string> {
   return out;
 }
 
-const HOST_HEADER = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+/** Whether `host` (a name, an IPv4 address, or an IPv6 address with or without brackets) is a loopback address or `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIPv4(host)) return host.startsWith('127.');
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (!isIPv6(bare)) return false;
+  const lower = bare.toLowerCase();
+  if (lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
+  return lower.startsWith('::ffff:') && isIPv4(lower.slice(7)) && lower.slice(7).startsWith('127.');
+}
+
+// The names a browser on the admin host may use for a loopback listener: it resolves `localhost`
+// itself (RFC 6761), the others are literals. No DNS answer can make a page's origin one of them.
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+
+/**
+ * A host as URL parsing spells it, without brackets: lower case, IPv6 compressed, an
+ * IPv4-mapped IPv6 address as IPv4 (how node reports a v4 client on a dual-stack socket).
+ * Null for something that is not a host.
+ */
+function canonicalHost(host: string): string | null {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  // Only host characters, so something like `a@evil.example` cannot parse as another host.
+  if (!isIPv6(bare) && !/^[A-Za-z0-9.-]+$/.test(bare)) return null;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${isIPv6(bare) ? `[${bare}]` : bare}/`).hostname;
+  } catch {
+    return null;
+  }
+  const unbracketed = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(unbracketed);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  // URL parsing writes a mapped address in hex (::ffff:7f00:1): back to the dotted form.
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(unbracketed);
+  if (hex?.[1] !== undefined && hex[2] !== undefined) {
+    const hi = parseInt(hex[1], 16);
+    const lo = parseInt(hex[2], 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return unbracketed;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
 
 /**
  * Whether a browser on `Origin` may open the feed. A request without Origin comes from a
  * non-browser client (curl, a script), which cross-site WebSocket hijacking cannot involve.
- * Same-origin means the Origin's host:port equals the Host header, compared after URL
- * normalization (case, default port of the Origin's scheme).
+ *
+ * Otherwise the Origin must be in `allowed`, or be the admin address itself: `http:`, the port
+ * the request came in on, and as host the configured admin host (`adminHost`, from
+ * `admin.listen`; not a wildcard), the IP address the request came in on (an IP literal no DNS
+ * answer can take over), or, when either of those is loopback, `localhost`, `127.0.0.1` or
+ * `[::1]` (what a browser on this host shows for the dashboard the admin server serves).
+ *
+ * The Host header is not consulted: a page on another name that resolves to the admin address
+ * (DNS rebinding) sends its own name in both Host and Origin, and must be refused.
  */
-export function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): boolean {
+export function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>, adminHost?: string): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   let parsed: URL;
@@ -71,14 +122,28 @@ export function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>
     return false; // includes the opaque origin "null" of sandboxed frames and file: pages
   }
   if (allowed.has(parsed.origin)) return true;
-  const host = req.headers.host;
-  // Only host[:port] characters, so a Host like `a@evil.example` cannot parse as another host.
-  if (host === undefined || !HOST_HEADER.test(host)) return false;
-  try {
-    return new URL(`${parsed.protocol}//${host}`).host === parsed.host;
-  } catch {
-    return false;
+  // The admin server speaks plain HTTP: a page of its own is an http: page.
+  if (parsed.protocol !== 'http:' || parsed.origin !== origin.toLowerCase()) return false;
+  const port = parsed.port === '' ? 80 : Number(parsed.port);
+  if (port !== req.socket.localPort) return false;
+  const host = canonicalHost(parsed.hostname);
+  if (host === null) return false;
+  return sameOriginHosts(req.socket.localAddress, adminHost).has(host);
+}
+
+/** The hosts by which a browser reaches this listener without DNS choosing where it goes (or by the configured name). */
+function sameOriginHosts(localAddress: string | undefined, adminHost: string | undefined): Set<string> {
+  const hosts = new Set<string>();
+  let loopback = false;
+  for (const h of [adminHost, localAddress]) {
+    if (h === undefined || h === '') continue;
+    const canonical = canonicalHost(h);
+    if (canonical === null || WILDCARD_HOSTS.has(canonical)) continue;
+    hosts.add(canonical);
+    if (isLoopbackHost(canonical)) loopback = true;
   }
+  if (loopback) for (const name of LOOPBACK_NAMES) hosts.add(name);
+  return hosts;
 }
 
 /** The path of a request target, without the query (which may carry a token). */

@@ -7,10 +7,24 @@ import { normalizeOrigins, originAllowed, refuseUpgrade, requestPath } from './l
 
 export interface LiveFeedOptions {
   control: ControlApi;
-  /** Returns the caller's name, or null to refuse with 401. */
+  /**
+   * Returns the caller's name (its token's: connections are counted per name), or null to refuse
+   * with 401. podgate passes TokenAuth.authenticateUpgrade, which takes `?token=` and
+   * `bearer.<token>` on this upgrade only.
+   */
   authenticate: (req: IncomingMessage) => { name: string } | null;
-  /** Origins allowed for browser upgrades (besides same-origin: Origin host equal to the Host header); a missing Origin (non-browser client) is allowed. */
+  /** Origins allowed for browser upgrades besides the admin address itself (see originAllowed); a missing Origin (non-browser client) is allowed. */
   allowedOrigins?: readonly string[];
+  /**
+   * The configured admin host (`admin.listen`'s), a browser origin on which is the admin address
+   * itself. Without it, only the address the request came in on (and the loopback names, on
+   * loopback) count as the admin address.
+   */
+  adminHost?: string;
+  /** Open feed connections at most, every caller together (`admin.feed.maxConnections`). Default 64. */
+  maxConnections?: number;
+  /** Open feed connections at most per caller name (`admin.feed.maxConnectionsPerToken`). Default 16. */
+  maxConnectionsPerToken?: number;
   /** Coalesced `changes` messages per second at most. Default 10. */
   maxRatePerSecond?: number;
   /** A `heartbeat` message and a ws ping this often; a client that misses two pongs is closed. Default 15 000. */
@@ -30,9 +44,21 @@ export interface LiveFeedStats {
   bufferedBytes: number;
   /** The largest buffer of one client. */
   largestBufferedBytes: number;
+  /** Connections over a limit, closed with 1013 and not gone yet (cut after a second). */
+  refusing: number;
 }
 
 export const LIVE_FEED_PATH = '/api/v1/live';
+/** Defaults of admin.feed.maxConnections and admin.feed.maxConnectionsPerToken (docs/admin-api.md says why). */
+export const DEFAULT_MAX_FEED_CONNECTIONS = 64;
+export const DEFAULT_MAX_FEED_CONNECTIONS_PER_TOKEN = 16;
+/**
+ * The close code of a connection refused for a connection limit: 1013 "Try Again Later" (RFC 6455
+ * §7.4.2, IANA registry). A browser cannot read the status of a refused handshake (it only sees
+ * 1006), so the feed accepts the handshake and closes at once with this code and a reason naming
+ * the limit, both of which a page can read from the close event and show.
+ */
+export const FEED_CLOSE_TRY_AGAIN_LATER = 1013;
 // The dashboard shows the last events on connect; older ones are one REST call away (?since=).
 const SNAPSHOT_EVENTS = 100;
 // Client → server messages are ignored, so nothing legitimate is large.
@@ -57,7 +83,9 @@ interface FeedClient {
  * changes coalesced to at most maxRatePerSecond messages a second. Every message is built and
  * serialized once and the same bytes are written to every client. A client's only queue is its
  * socket buffer, bounded by maxBufferedBytes plus one message: past that it is skipped and later
- * resynced with a snapshot, so 100 slow clients cost at most 100 × (limit + one message).
+ * resynced with a snapshot, so 100 slow clients cost at most 100 × (limit + one message). At
+ * most maxConnections clients are held (maxConnectionsPerToken per caller): one more is closed
+ * with 1013 and a reason naming the limit, before it gets anything.
  */
 export class LiveFeed {
   private readonly control: ControlApi;
@@ -67,8 +95,15 @@ export class LiveFeed {
   private readonly heartbeatMs: number;
   private readonly maxBufferedBytes: number;
   private readonly maxStaleMs: number;
+  private readonly adminHost: string | undefined;
+  private readonly maxConnections: number;
+  private readonly maxConnectionsPerToken: number;
   private readonly wss: WebSocketServer;
   private readonly all = new Set<FeedClient>();
+  /** Open clients per caller name, for maxConnectionsPerToken. */
+  private readonly perName = new Map<string, number>();
+  /** Handshakes accepted only to be closed with 1013; cut if they do not answer the close within a second. */
+  private readonly refusing = new Set<WebSocket>();
   /** Services changed since the last flush; those gone by flush time are sent as removed. */
   private readonly changed = new Set<string>();
   private readonly removed = new Set<string>();
@@ -88,6 +123,9 @@ export class LiveFeed {
     this.heartbeatMs = positive(o.heartbeatMs ?? 15_000, 'heartbeatMs');
     this.maxBufferedBytes = positive(o.maxBufferedBytes ?? 1024 * 1024, 'maxBufferedBytes');
     this.maxStaleMs = positive(o.maxStaleMs ?? 30_000, 'maxStaleMs');
+    this.maxConnections = count(o.maxConnections ?? DEFAULT_MAX_FEED_CONNECTIONS, 'maxConnections');
+    this.maxConnectionsPerToken = count(o.maxConnectionsPerToken ?? DEFAULT_MAX_FEED_CONNECTIONS_PER_TOKEN, 'maxConnectionsPerToken');
+    this.adminHost = o.adminHost;
     try {
       this.allowedOrigins = normalizeOrigins(o.allowedOrigins ?? []);
     } catch (err) {
@@ -112,7 +150,7 @@ export class LiveFeed {
     if (this.closing !== null) return refuseUpgrade(socket, 'PODGATE_UNAVAILABLE', 'the live feed is shutting down');
     if (requestPath(req) !== LIVE_FEED_PATH) return refuseUpgrade(socket, 'PODGATE_NOT_FOUND', 'no WebSocket endpoint at this path');
     // Origin first: a page on a foreign site learns nothing about tokens from the answer.
-    if (!originAllowed(req, this.allowedOrigins)) return refuseUpgrade(socket, 'PODGATE_FORBIDDEN', 'origin not allowed');
+    if (!originAllowed(req, this.allowedOrigins, this.adminHost)) return refuseUpgrade(socket, 'PODGATE_FORBIDDEN', 'origin not allowed');
     let caller: { name: string } | null;
     try {
       caller = this.authenticate(req);
@@ -129,6 +167,11 @@ export class LiveFeed {
     return this.all.size;
   }
 
+  /** Open clients of one caller name. */
+  clientsOf(name: string): number {
+    return this.perName.get(name) ?? 0;
+  }
+
   stats(): LiveFeedStats {
     let stale = 0;
     let bufferedBytes = 0;
@@ -139,7 +182,7 @@ export class LiveFeed {
       bufferedBytes += b;
       largestBufferedBytes = Math.max(largestBufferedBytes, b);
     }
-    return { clients: this.all.size, stale, bufferedBytes, largestBufferedBytes };
+    return { clients: this.all.size, stale, bufferedBytes, largestBufferedBytes, refusing: this.refusing.size };
   }
 
   /** Closes every client (1001, or cut if it does not answer within a second) and stops the timers. */
@@ -155,14 +198,46 @@ export class LiveFeed {
       ws.terminate();
       return;
     }
+    // Counted here, where the connection exists: no snapshot, no buffer for one over a limit.
+    const over = this.limitReached(name);
+    if (over !== null) return this.refuse(ws, over);
     const client: FeedClient = { ws, name, stale: false, staleSince: 0, unansweredPings: 0 };
     this.all.add(client);
+    this.perName.set(name, this.clientsOf(name) + 1);
     // Errors (a reset, a message over maxPayload) are followed by 'close'; nothing else to do.
     ws.on('error', () => undefined);
-    ws.on('close', () => this.all.delete(client));
+    ws.on('close', () => {
+      if (!this.all.delete(client)) return;
+      const left = this.clientsOf(name) - 1;
+      if (left > 0) this.perName.set(name, left);
+      else this.perName.delete(name);
+    });
     ws.on('pong', () => (client.unansweredPings = 0));
     ws.on('message', () => undefined);
     this.send(client, encode(this.snapshot()));
+  }
+
+  /** The close reason when `name` may not open another connection now, else null. */
+  private limitReached(name: string): string | null {
+    // At most 123 bytes (a close frame's reason); each names the key that sets the limit.
+    if (this.clientsOf(name) >= this.maxConnectionsPerToken) {
+      return `too many live feed connections for this token (admin.feed.maxConnectionsPerToken: ${this.maxConnectionsPerToken})`;
+    }
+    if (this.all.size >= this.maxConnections) return `too many live feed connections (admin.feed.maxConnections: ${this.maxConnections})`;
+    return null;
+  }
+
+  /** Closes a just-accepted connection with 1013 and the reason; cuts it if the close is not answered within a second. */
+  private refuse(ws: WebSocket, reason: string): void {
+    this.refusing.add(ws);
+    const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    cut.unref();
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      clearTimeout(cut);
+      this.refusing.delete(ws);
+    });
+    ws.close(FEED_CLOSE_TRY_AGAIN_LATER, reason);
   }
 
   /** Writes shared bytes to one client, unless its buffer is over the limit: then it goes stale. */
@@ -223,6 +298,7 @@ export class LiveFeed {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     if (this.staleTimer !== null) clearInterval(this.staleTimer);
     this.flushTimer = this.staleTimer = null;
+    for (const ws of this.refusing) ws.terminate();
     const closed = [...this.all].map((c) => new Promise<void>((resolve) => (c.ws.readyState === WebSocket.CLOSED ? resolve() : c.ws.once('close', () => resolve()))));
     for (const c of this.all) {
       if (c.stale) c.ws.terminate();
@@ -322,6 +398,11 @@ function chooseProtocol(offered: Set<string>): string | false {
 
 function encode(message: FeedMessage): Buffer {
   return Buffer.from(JSON.stringify(message));
+}
+
+function count(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new ControlError('PODGATE_INVALID', `invalid ${field}: expected an integer of at least 1, got ${String(value)}`, field);
+  return value;
 }
 
 function positive(value: number, field: string): number {

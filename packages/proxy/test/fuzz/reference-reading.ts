@@ -65,8 +65,13 @@ function readOne(s: string, start: number, index: number, limits: FramingLimits)
   const either: string[] = [];
   const end = (verdict: 'refuse' | 'stop', why: string): RefRequest => Object.assign(r, { verdict, why });
   let at = start;
-  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request-line.
-  while (s.startsWith('\r\n', at)) at += 2;
+  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request-line, and MAY
+  // take a bare LF as a line end (llhttp skips "\n" there too: seed 1936011584, case 282).
+  for (;;) {
+    if (s.startsWith('\r\n', at)) at += 2;
+    else if (s[at] === '\n') at += 1;
+    else break;
+  }
   if (at > start) either.push('empty line(s) before the request line (RFC 9112 §2.2: SHOULD be ignored)');
   if (at >= s.length) {
     // Only empty lines: no request; a server may ignore them or answer 400.
