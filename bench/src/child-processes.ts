@@ -12,6 +12,8 @@ export interface ChildSpec {
   cwd?: string;
   /** A Node child of ours that should exit when the bench goes away (it watches 'disconnect'). */
   ipc?: boolean;
+  /** Seconds before timeout(1) stops it on its own; default CHILD_LIFETIME_S (the soak runs longer). */
+  lifetimeS?: number;
 }
 
 export interface Child {
@@ -44,7 +46,7 @@ export class Children {
     if (spec.ipc === true) stdio.push('ipc');
     let proc: ChildProcess;
     try {
-      proc = spawn('timeout', ['--kill-after=5s', `${CHILD_LIFETIME_S}s`, spec.command, ...spec.args], {
+      proc = spawn('timeout', ['--kill-after=5s', `${Math.ceil(spec.lifetimeS ?? CHILD_LIFETIME_S)}s`, spec.command, ...spec.args], {
         detached: true,
         stdio,
         env: spec.env ?? process.env,

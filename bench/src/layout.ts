@@ -18,13 +18,22 @@ export const PORTS = {
   caddy: 18706,
   podgateIdle: 18707,
   podgateProfile: 18708,
+  podgateSoak: 18709,
 } as const;
 
 /** Admin API of each podgate run (it cannot be turned off); viewer token only. */
-export const ADMIN_PORTS = { podgate1w: 18711, podgate2w: 18712, podgateIdle: 18717, podgateProfile: 18718 } as const;
+export const ADMIN_PORTS = { podgate1w: 18711, podgate2w: 18712, podgateIdle: 18717, podgateProfile: 18718, podgateSoak: 18719 } as const;
 
 /** Source addresses of the idle keep-alive client, so 10,000 connections never run out of ports. */
 export const IDLE_CLIENT_HOSTS = ['127.0.11.1', '127.0.11.2', '127.0.11.3', '127.0.11.4'] as const;
+
+/**
+ * The soak's pods: a LabCluster (pods come and go in rolling updates, each on a fresh address) in
+ * 127.203.x.y, clear of the lab tests' subnets (10-199, 201-202) and of the four pods above.
+ */
+export const SOAK_SUBNET = 203;
+export const SOAK_POD_PORT = 18790;
+export const SOAK_DNS_NAME = 'soak.bench.svc.cluster.local';
 
 /** The name the lab DNS server answers with the four pods. */
 export const SERVICE_DNS_NAME = 'pods.bench.svc.cluster.local';

@@ -10,7 +10,7 @@ import { findings } from './findings.js';
 import { measureIdleRss, planIdleConnections, type IdleRss } from './idle-rss.js';
 import { ADMIN_PORTS, allListenAddresses, POD_HOSTS, PORTS, PROXY_HOST, SERVICE_DNS_NAME } from './layout.js';
 import { machineInfo, versions } from './machine-info.js';
-import { estimateSeconds, parseOptions, USAGE, UsageError, type BenchOptions } from './options.js';
+import { estimateSeconds, parseOptions, soakSeconds, USAGE, UsageError, type BenchOptions } from './options.js';
 import { PODGATE_CLI, REPO_ROOT, RESULTS_DIR } from './paths.js';
 import { runPickBench, type PickBench } from './pick-bench.js';
 import { startPodgate } from './podgate-target.js';
@@ -18,6 +18,8 @@ import { startPods } from './pods.js';
 import { groupRssBytes } from './proc-stats.js';
 import { runProfile } from './profile-run.js';
 import { formatText, writeReport, type BenchReport } from './report.js';
+import { runSoak, soakPlan } from './soak.js';
+import { formatSoakText, writeSoakReport } from './soak-report.js';
 import type { StartContext } from './target.js';
 import { checkTarget, startTargets } from './targets.js';
 import { runThroughput } from './throughput.js';
@@ -44,6 +46,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (options.soakOnly) return soakAlone(options);
   const tools = ensureTools(log);
   if (!tools.ok) {
     process.stderr.write(`${tools.message}\n`);
@@ -84,6 +87,15 @@ async function main(): Promise<number> {
       await children.stopAll();
       log('rolling updates at an open-loop 500 req/s (e2e/bench, pnpm --filter @podgate/e2e run bench)');
       await runRolloutRows();
+    }
+    if (!options.profile && options.extras.includes('soak')) {
+      // Last, on a machine that runs nothing else of ours (the soak starts its own pods and podgate).
+      await children.stopAll();
+      // Keep the logs (podgate's among them) if the soak throws.
+      ok = false;
+      const passed = await soakStep(options, children, dir, stamp);
+      ok = true;
+      if (!passed) return 1;
     }
     return 0;
   } finally {
@@ -185,6 +197,52 @@ async function runBench(options: BenchOptions, ctx: StartContext, podGroups: num
   };
   const files = writeReport(RESULTS_DIR, stamp, report);
   process.stdout.write(`\n${formatText(report)}\n\nresults: ${files.json}\n         ${files.md}\n`);
+}
+
+/** `pnpm bench --soak`: the soak and nothing else (no wrk, no four fixed pods). */
+async function soakAlone(options: BenchOptions): Promise<number> {
+  if (!existsSync(PODGATE_CLI)) {
+    process.stderr.write(`bench: ${PODGATE_CLI} is missing: run \`pnpm run build\` first (pnpm bench does)\n`);
+    return 1;
+  }
+  const taken = await listeningAlready([
+    { host: PROXY_HOST, port: PORTS.podgateSoak },
+    { host: PROXY_HOST, port: ADMIN_PORTS.podgateSoak },
+  ]);
+  if (taken.length > 0) {
+    process.stderr.write(`bench: something already listens on ${taken.join(', ')} (a stray server of an earlier run?); stop it first\n`);
+    return 1;
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const dir = mkdtempSync(join(tmpdir(), 'podgate-soak-'));
+  const children = new Children();
+  let finished = false;
+  try {
+    const ok = await soakStep(options, children, dir, stamp);
+    finished = true;
+    return ok ? 0 : 1;
+  } finally {
+    await children.stopAll();
+    if (finished && process.env.PODGATE_BENCH_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`bench: podgate's log and config are kept in ${dir}\n`);
+  }
+}
+
+/** Runs the soak, prints and writes its report; false when it failed its checks. */
+async function soakStep(options: BenchOptions, children: Children, dir: string, stamp: string): Promise<boolean> {
+  const plan = soakPlan(options.quick, options.soakS);
+  const machine = machineInfo();
+  const v = versions();
+  log(`soak (issue 17): about ${Math.round(soakSeconds(options) / 60)} min; ${machine.cpuModel} × ${machine.cores}, node ${v.node}`);
+  const args = process.argv.slice(2).filter((a) => a !== '--');
+  const command = process.env.npm_lifecycle_event === 'bench' ? `pnpm bench ${args.join(' ')}`.trim() : `node bench/dist/main.js ${args.join(' ')}`.trim();
+  const soak = await runSoak({ children, dir, log, command }, plan);
+  const file = { machine, versions: { node: v.node, podgate: v.podgate }, soak };
+  const files = writeSoakReport(RESULTS_DIR, stamp, file);
+  process.stdout.write(`\n${formatSoakText(file)}\n\nsoak results: ${files.json}\n              ${files.md}\n`);
+  if (!soak.verdict.ok) process.stderr.write(`\nbench: THE SOAK FAILED:\n${soak.verdict.lines.filter((l) => l.startsWith('FAIL')).join('\n')}\n`);
+  return soak.verdict.ok;
 }
 
 function runRolloutRows(): Promise<void> {

@@ -2,13 +2,21 @@ import { parseArgs } from 'node:util';
 import { TARGET_IDS, type TargetId } from './target.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
-export type Extra = 'pick' | 'latency' | 'idle' | 'rollout';
-const EXTRAS: readonly Extra[] = ['pick', 'latency', 'idle', 'rollout'];
+/** The soak's measured period: 10 minutes, or 50 s with --quick (each after its warm-up). */
+export const SOAK_DEFAULT_S = 600;
+export const SOAK_QUICK_S = 50;
+
+export type Extra = 'pick' | 'latency' | 'idle' | 'rollout' | 'soak';
+const EXTRAS: readonly Extra[] = ['pick', 'latency', 'idle', 'rollout', 'soak'];
 
 export interface BenchOptions {
   quick: boolean;
   /** Only CPU-profile podgate 1w under GET, nothing else. */
   profile: boolean;
+  /** Only the soak (issue 17), nothing else. */
+  soakOnly: boolean;
+  /** The soak's measured seconds (after its warm-up). */
+  soakS: number;
   targets: TargetId[];
   workloads: Workload[];
   extras: Extra[];
@@ -30,6 +38,9 @@ export const USAGE = `usage: pnpm bench [options]   (or: node bench/dist/main.js
   --duration=S         seconds per measured round (default 5, quick 2)
   --rounds=N           interleaved rounds per workload (default 3, quick 2)
   --profile            only: CPU-profile podgate 1 worker under the GET load, or the first --workload (node --cpu-prof)
+  --soak               only: the soak (issue 17), ${SOAK_DEFAULT_S / 60} min measured (quick ${SOAK_QUICK_S} s) after a warm-up;
+                       it also runs last in a full run (--skip=soak leaves it out)
+  --soak-duration=S    the soak's measured seconds (20-3600)
   --help               this text`;
 
 export class UsageError extends Error {
@@ -67,6 +78,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       skip: { type: 'string' },
       duration: { type: 'string' },
       rounds: { type: 'string' },
+      soak: { type: 'boolean' },
+      'soak-duration': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -77,9 +90,18 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   const workloadIds = list(values.workload, WORKLOADS.map((w) => w.id), 'workload');
   const workloads = workloadIds === undefined ? [...WORKLOADS] : WORKLOADS.filter((w) => workloadIds.includes(w.id));
   const skip = list(values.skip, EXTRAS, 'extra') ?? [];
+  if (values.soak === true && values.profile === true) throw new UsageError('--soak and --profile each run alone: pick one');
+  const soakDuration = values['soak-duration'];
+  let soakS = quick ? SOAK_QUICK_S : SOAK_DEFAULT_S;
+  if (soakDuration !== undefined) {
+    soakS = Number(soakDuration);
+    if (!Number.isInteger(soakS) || soakS < 20 || soakS > 3600) throw new UsageError(`invalid soak duration "${soakDuration}" (an integer 20-3600, seconds: room for one rolling update at least)`);
+  }
   return {
     quick,
     profile: values.profile === true,
+    soakOnly: values.soak === true,
+    soakS,
     targets,
     workloads,
     extras: EXTRAS.filter((e) => !skip.includes(e)),
@@ -101,5 +123,11 @@ export function estimateSeconds(o: BenchOptions, targetCount: number): number {
   if (o.extras.includes('latency')) s += 2 * o.latencyRounds * o.latencyS;
   if (o.extras.includes('idle')) s += 15;
   if (o.extras.includes('rollout')) s += 70;
+  if (o.extras.includes('soak')) s += soakSeconds(o);
   return s;
+}
+
+/** The soak's wall time: warm-up, measured period, start-up and wind-down (about). */
+export function soakSeconds(o: BenchOptions): number {
+  return o.soakS + (o.quick ? 10 : 30) + 30;
 }
