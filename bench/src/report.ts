@@ -8,6 +8,7 @@ import type { Target, TargetId } from './target.js';
 import type { ThroughputResult } from './throughput.js';
 import type { Workload } from './workloads.js';
 import { cpuPerRequestUs } from './findings.js';
+import { markdown, pad, type Row } from './text-table.js';
 
 export interface BenchReport {
   startedAt: string;
@@ -31,19 +32,6 @@ export interface BenchReport {
   findings: string[];
 }
 
-type Row = string[];
-
-function pad(rows: Row[], rightAlignFrom: number): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
-}
-
-function markdown(rows: Row[], rightAlignFrom: number): string {
-  const [head, ...body] = rows;
-  if (head === undefined) return '';
-  const sep = head.map((_, i) => (i >= rightAlignFrom ? '---:' : '---'));
-  return [head, sep, ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
 
 const fixed = (n: number, d: number): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { MachineInfo } from './machine-info.js';
 import type { ProbeSample } from './soak-probe.js';
 import { mib, type SoakReport } from './soak.js';
+import { markdown, pad, type Row } from './text-table.js';
 
 export interface SoakFile {
   machine: MachineInfo;
@@ -10,19 +11,6 @@ export interface SoakFile {
   soak: SoakReport;
 }
 
-type Row = string[];
-
-function pad(rows: Row[], rightAlignFrom: number): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
-}
-
-function markdown(rows: Row[], rightAlignFrom: number): string {
-  const [head, ...body] = rows;
-  if (head === undefined) return '';
-  const sep = head.map((_, i) => (i >= rightAlignFrom ? '---:' : '---'));
-  return [head, sep, ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
 
 const counts = (c: Record<string, number>): string =>
   Object.entries(c)

@@ -10,20 +10,20 @@ describe('DNS status on the dashboard', () => {
     const refused = {
       ...base,
       condition: 'failing',
-      problem: `DNS lookup of ${NAME} failed: 10.96.0.10:53: connection refused`,
-      lastError: { code: 'ECONNREFUSED', message: '10.96.0.10:53: connection refused', at: 2_000 },
+      problem: `DNS lookup of ${NAME} failed: 127.0.0.53:53: connection refused`,
+      lastError: { code: 'ECONNREFUSED', message: '127.0.0.53:53: connection refused', at: 2_000 },
     };
-    expect(serviceProblems(service('web', { dns: refused })).map((p) => p.text)).toEqual(['no usable pod', 'DNS failing: 10.96.0.10:53: connection refused']);
-    expect(noPodsText(refused, NAME)).toBe(`DNS lookup of ${NAME} failed: 10.96.0.10:53: connection refused; no pods known from before.`);
+    expect(serviceProblems(service('web', { dns: refused })).map((p) => p.text)).toEqual(['no usable pod', 'DNS failing: 127.0.0.53:53: connection refused']);
+    expect(noPodsText(refused, NAME)).toBe(`DNS lookup of ${NAME} failed: 127.0.0.53:53: connection refused; no pods known from before.`);
 
     const nxdomain = {
       ...base,
       condition: 'empty',
-      problem: `NXDOMAIN from 10.96.0.10:53: ${NAME} does not exist`,
-      lastError: { code: 'ENOTFOUND', message: `NXDOMAIN from 10.96.0.10:53: ${NAME} does not exist`, at: 2_000 },
+      problem: `NXDOMAIN from 127.0.0.53:53: ${NAME} does not exist`,
+      lastError: { code: 'ENOTFOUND', message: `NXDOMAIN from 127.0.0.53:53: ${NAME} does not exist`, at: 2_000 },
     };
     expect(serviceProblems(service('web', { dns: nxdomain })).map((p) => p.kind)).toEqual(['no_usable_peer', 'dns_empty']);
-    expect(noPodsText(nxdomain, NAME)).toBe(`NXDOMAIN from 10.96.0.10:53: ${NAME} does not exist.`);
+    expect(noPodsText(nxdomain, NAME)).toBe(`NXDOMAIN from 127.0.0.53:53: ${NAME} does not exist.`);
 
     const resolving = { ...base, condition: 'resolving', lastSuccessAt: null };
     expect(noPodsText(resolving, NAME)).toBe('DNS has not answered yet.');
