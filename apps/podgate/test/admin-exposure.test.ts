@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isConfigError, parseConfig, resolveConfig, type ConfigError } from '../src/config/index.js';
+import { parseConfig, resolveConfig } from '../src/config/index.js';
+import { configErrorOf } from './config-error-of.js';
 import { Podgate } from '../src/podgate.js';
 
 /*
@@ -14,21 +15,12 @@ import { Podgate } from '../src/podgate.js';
 const TOKEN = { name: 'ops', token: 'operator-token-0123456789', role: 'operator' };
 const noEnv = { env: {} };
 
-function issuesOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (isConfigError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('admin.listen beyond loopback', () => {
   it.each(['0.0.0.0:9901', '[::]:9901', '192.0.2.7:9901', 'admin.example.com:9901', '[::ffff:192.0.2.1]:9901'])(
     'refuses %s without a token, naming the key and the fix',
     (listen) => {
-      const err = issuesOf(() => parseConfig(`admin:\n  listen: "${listen}"\n`, 'podgate.yaml', noEnv));
+      const err = configErrorOf(() => parseConfig(`admin:\n  listen: "${listen}"\n`, 'podgate.yaml', noEnv));
       expect(err.code).toBe('PODGATE_CONFIG_INVALID');
       expect(err.source).toBe('podgate.yaml');
       expect(err.issues).toHaveLength(1);
@@ -40,12 +32,12 @@ describe('admin.listen beyond loopback', () => {
   );
 
   it('names the address as configured, IPv6 in brackets', () => {
-    expect(issuesOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, noEnv)).message).toContain('0.0.0.0:9901 is not a loopback address');
-    expect(issuesOf(() => resolveConfig({ admin: { listen: '[::]:9901' } }, noEnv)).message).toContain('[::]:9901 is not a loopback address');
+    expect(configErrorOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, noEnv)).message).toContain('0.0.0.0:9901 is not a loopback address');
+    expect(configErrorOf(() => resolveConfig({ admin: { listen: '[::]:9901' } }, noEnv)).message).toContain('[::]:9901 is not a loopback address');
   });
 
   it('reports it with the config’s other issues', () => {
-    const err = issuesOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' }, workers: 0 }, noEnv));
+    const err = configErrorOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' }, workers: 0 }, noEnv));
     expect(err.issues.map((i) => i.path)).toEqual(['admin.listen', 'workers']);
   });
 
@@ -54,7 +46,7 @@ describe('admin.listen beyond loopback', () => {
     expect(resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, { env: { PODGATE_OPERATOR_TOKEN: 'operator-token-0123456789' } }).admin.listen.host).toBe('0.0.0.0');
     expect(resolveConfig({ admin: { listen: '[::]:9901' } }, { env: { PODGATE_VIEWER_TOKEN: 'viewer-token-0123456789' } }).admin.listen.host).toBe('::');
     // An empty variable is no token (loadTokens ignores it too).
-    expect(issuesOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, { env: { PODGATE_OPERATOR_TOKEN: '' } })).issues[0]?.path).toBe('admin.listen');
+    expect(configErrorOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, { env: { PODGATE_OPERATOR_TOKEN: '' } })).issues[0]?.path).toBe('admin.listen');
   });
 
   it.each(['127.0.0.1:9901', '127.0.0.2:0', 'localhost:9901', '[::1]:9901'])('accepts loopback %s without a token (the demo’s case)', (listen) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isConfigError, parseConfig, resolveConfig, type ConfigError } from '../src/config/index.js';
+import { parseConfig, resolveConfig } from '../src/config/index.js';
+import { configErrorOf } from './config-error-of.js';
 
 /** A valid config with one service, to which each case adds one bad key. */
 function withService(service: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -10,15 +11,6 @@ function withService(service: Record<string, unknown>, extra: Record<string, unk
   };
 }
 
-function issuesOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (isConfigError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const retryNames = 'error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_429, non_idempotent';
 
@@ -122,14 +114,14 @@ const cases: [string, unknown, string][] = [
 
 describe('bad configs', () => {
   it.each(cases)('rejects %s', (_name, input, expected) => {
-    const err = issuesOf(() => resolveConfig(input));
+    const err = configErrorOf(() => resolveConfig(input));
     expect(err.code).toBe('PODGATE_CONFIG_INVALID');
     expect(err.message).toBe(expected);
     expect(err.issues).toHaveLength(1);
   });
 
   it('reports every issue at once, sorted by path', () => {
-    const err = issuesOf(() =>
+    const err = configErrorOf(() =>
       parseConfig(`
 listen: 127.0.0.1:99999
 dns: { nameservers: [127.0.0.1], timeout: soon }
@@ -158,12 +150,12 @@ services:
   });
 
   it('asks for nameservers even when every service is broken', () => {
-    const err = issuesOf(() => resolveConfig({ services: { a: { port: 80 } } }));
+    const err = configErrorOf(() => resolveConfig({ services: { a: { port: 80 } } }));
     expect(err.issues.map((i) => i.path)).toEqual(['dns.nameservers', 'services.a.dnsName']);
   });
 
   it('points each issue at its line and column in the YAML text', () => {
-    const err = issuesOf(() => parseConfig('dns:\n  attempts: 0\n', 'podgate.yaml'));
+    const err = configErrorOf(() => parseConfig('dns:\n  attempts: 0\n', 'podgate.yaml'));
     expect(err.source).toBe('podgate.yaml');
     expect(err.issues).toEqual([{ path: 'dns.attempts', message: 'must be 1-10', line: 2, column: 13 }]);
   });
@@ -171,7 +163,7 @@ services:
 
 describe('YAML syntax', () => {
   it('reports a syntax error with its line and column', () => {
-    const err = issuesOf(() => parseConfig('listen: 127.0.0.1:8080\ndns: { nameservers: [127.0.0.1\nlog: {}\n', 'podgate.yaml'));
+    const err = configErrorOf(() => parseConfig('listen: 127.0.0.1:8080\ndns: { nameservers: [127.0.0.1\nlog: {}\n', 'podgate.yaml'));
     expect(err.code).toBe('PODGATE_CONFIG_INVALID');
     expect(err.issues[0]).toMatchObject({ path: 'podgate.yaml:3:1', line: 3, column: 1 });
     expect(err.message).toMatch(/^podgate\.yaml:3:1: /);
@@ -179,7 +171,7 @@ describe('YAML syntax', () => {
   });
 
   it('rejects a duplicate key instead of keeping the last one', () => {
-    const err = issuesOf(() => parseConfig('log: { level: info }\nlog: { level: debug }\n'));
+    const err = configErrorOf(() => parseConfig('log: { level: info }\nlog: { level: debug }\n'));
     expect(err.message).toBe('config:2:1: Map keys must be unique');
   });
 

@@ -387,6 +387,8 @@ describe('live feed with slow clients', () => {
 });
 
 describe('originAllowed', () => {
+  // No socket is opened here: 192.0.2.5 (RFC 5737 TEST-NET-1, never routed) stands for a
+  // non-loopback address the admin server would be bound to.
   /** An upgrade request as it arrives on a socket bound to localAddress:localPort. */
   const req = (origin: string | undefined, localAddress: string, localPort = 9901): IncomingMessage =>
     ({ headers: origin === undefined ? {} : { origin }, socket: { localAddress, localPort } }) as unknown as IncomingMessage;
@@ -403,31 +405,31 @@ describe('originAllowed', () => {
   });
 
   it('takes the configured name and the address the request came in on, and no other name', () => {
-    expect(originAllowed(req('http://podgate-admin.internal:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(true);
-    expect(originAllowed(req('http://PODGATE-ADMIN.internal:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(true);
-    expect(originAllowed(req('http://10.0.0.5:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(true);
-    expect(originAllowed(req('http://other.internal:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(false);
+    expect(originAllowed(req('http://podgate-admin.internal:9901', '192.0.2.5'), none, 'podgate-admin.internal')).toBe(true);
+    expect(originAllowed(req('http://PODGATE-ADMIN.internal:9901', '192.0.2.5'), none, 'podgate-admin.internal')).toBe(true);
+    expect(originAllowed(req('http://192.0.2.5:9901', '192.0.2.5'), none, 'podgate-admin.internal')).toBe(true);
+    expect(originAllowed(req('http://other.internal:9901', '192.0.2.5'), none, 'podgate-admin.internal')).toBe(false);
     // Not on loopback: localhost would be another listener, on the browser's machine.
-    expect(originAllowed(req('http://localhost:9901', '10.0.0.5'), none, 'podgate-admin.internal')).toBe(false);
-    expect(originAllowed(req('http://127.0.0.1:9901', '10.0.0.5'), none, '10.0.0.5')).toBe(false);
+    expect(originAllowed(req('http://localhost:9901', '192.0.2.5'), none, 'podgate-admin.internal')).toBe(false);
+    expect(originAllowed(req('http://127.0.0.1:9901', '192.0.2.5'), none, '192.0.2.5')).toBe(false);
   });
 
   it('on a wildcard listener, takes the IP address a browser connected to, never the wildcard itself', () => {
-    expect(originAllowed(req('http://10.0.0.5:9901', '10.0.0.5'), none, '0.0.0.0')).toBe(true);
-    expect(originAllowed(req('http://10.0.0.5:9901', '::ffff:10.0.0.5'), none, '::')).toBe(true);
+    expect(originAllowed(req('http://192.0.2.5:9901', '192.0.2.5'), none, '0.0.0.0')).toBe(true);
+    expect(originAllowed(req('http://192.0.2.5:9901', '::ffff:192.0.2.5'), none, '::')).toBe(true);
     expect(originAllowed(req('http://[fd00::5]:9901', 'fd00::5'), none, '::')).toBe(true);
-    expect(originAllowed(req('http://0.0.0.0:9901', '10.0.0.5'), none, '0.0.0.0')).toBe(false);
-    expect(originAllowed(req('http://[::]:9901', '10.0.0.5'), none, '::')).toBe(false);
-    expect(originAllowed(req('http://podgate.example.com:9901', '10.0.0.5'), none, '0.0.0.0')).toBe(false);
+    expect(originAllowed(req('http://0.0.0.0:9901', '192.0.2.5'), none, '0.0.0.0')).toBe(false);
+    expect(originAllowed(req('http://[::]:9901', '192.0.2.5'), none, '::')).toBe(false);
+    expect(originAllowed(req('http://podgate.example.com:9901', '192.0.2.5'), none, '0.0.0.0')).toBe(false);
     // A browser on the admin host itself, through loopback.
     expect(originAllowed(req('http://localhost:9901', '127.0.0.1'), none, '0.0.0.0')).toBe(true);
   });
 
   it('takes allowedOrigins exactly, and refuses other schemes, odd spellings and opaque origins', () => {
     const allowed = normalizeOrigins(['https://ops.example.com', 'http://dash.example.com:8080']);
-    expect(originAllowed(req('https://ops.example.com', '10.0.0.5'), allowed, '0.0.0.0')).toBe(true);
-    expect(originAllowed(req('http://dash.example.com:8080', '10.0.0.5'), allowed, '0.0.0.0')).toBe(true);
-    expect(originAllowed(req('http://ops.example.com', '10.0.0.5'), allowed, '0.0.0.0')).toBe(false);
+    expect(originAllowed(req('https://ops.example.com', '192.0.2.5'), allowed, '0.0.0.0')).toBe(true);
+    expect(originAllowed(req('http://dash.example.com:8080', '192.0.2.5'), allowed, '0.0.0.0')).toBe(true);
+    expect(originAllowed(req('http://ops.example.com', '192.0.2.5'), allowed, '0.0.0.0')).toBe(false);
     expect(originAllowed(req('https://127.0.0.1:9901', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
     expect(originAllowed(req('http://user@127.0.0.1:9901', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
     expect(originAllowed(req('http://127.0.0.1:9901/', '127.0.0.1'), none, '127.0.0.1')).toBe(false);
@@ -436,6 +438,6 @@ describe('originAllowed', () => {
   });
 
   it('lets a request without Origin through (not a browser)', () => {
-    expect(originAllowed(req(undefined, '10.0.0.5'), none, '0.0.0.0')).toBe(true);
+    expect(originAllowed(req(undefined, '192.0.2.5'), none, '0.0.0.0')).toBe(true);
   });
 });
