@@ -120,6 +120,7 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     // the longest), which is not what a rollout does to clients.
     await runLoad({ ...shape, durationMs: inProcess ? WARM_UP_MS : WARM_UP_WORKERS_MS });
     const stop = new AbortController();
+    const loadStartedAt = Date.now();
     const load = runLoad({ ...shape, durationMs: 120_000, stop: stop.signal, keepErrorBodies: s.keepErrorBodies ?? 0 });
     await sleep(1000);
     const rolloutStartedAt = Date.now();
@@ -134,7 +135,10 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     await sleep(s.tailMs ?? 1500);
     stop.abort();
     const report = await load;
-    const { steadyRate, stalledSeconds } = stalls(report.perSecond, s.steadyQuantile);
+    // Seconds that end before the rollout begins say nothing about it (a fresh CI machine ran one
+    // such second at under half the rate, with the rollout still a second away).
+    const firstRolloutSecond = Math.floor((rolloutStartedAt - loadStartedAt) / 1000);
+    const { steadyRate, stalledSeconds } = stalls(report.perSecond, s.steadyQuantile, firstRolloutSecond);
     return { mode: s.mode, report, steps, events, retries: podgate.control.getService('image-lobby')?.retries ?? 0, failureLog: failureLog(lines), steadyRate, stalledSeconds, rolloutStartedAt };
   } finally {
     await podgate.close(1000);
@@ -147,15 +151,16 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
  * The steady rate is the upper quartile of the whole seconds (the last one is partial and
  * dropped), so a stall as long as a quarter of the run still cannot drag it down; a second below
  * half of it is a stall that clients would feel as a dip in throughput. A long run in phases of
- * different rates takes a lower `quantile` (see steadyQuantile).
+ * different rates takes a lower `quantile` (see steadyQuantile). Seconds before `firstSecond`
+ * count toward the steady rate but are not checked for stalls.
  */
-export function stalls(perSecond: readonly number[], quantile = 0.75): { steadyRate: number; stalledSeconds: number[] } {
+export function stalls(perSecond: readonly number[], quantile = 0.75, firstSecond = 0): { steadyRate: number; stalledSeconds: number[] } {
   const whole = perSecond.slice(0, -1);
   const sorted = [...whole].sort((a, b) => a - b);
   const steadyRate = sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length * quantile)] as number);
   const stalledSeconds: number[] = [];
   whole.forEach((n, second) => {
-    if (n < steadyRate / 2) stalledSeconds.push(second);
+    if (second >= firstSecond && n < steadyRate / 2) stalledSeconds.push(second);
   });
   return { steadyRate, stalledSeconds };
 }
