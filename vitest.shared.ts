@@ -12,6 +12,8 @@ export const sharedConfig = defineConfig({
       '@podgate/lab': src('packages/lab'),
       '@podgate/protocol': src('packages/protocol'),
       '@podgate/proxy': src('packages/proxy'),
+      '@podgate/control': src('packages/control'),
+      '@podgate/config': src('packages/config'),
     },
   },
   test: {

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --no-memory-reducer
 import { parseArgs } from 'node:util';
-import { isConfigError, loadConfigFile } from './config/index.js';
+import { isConfigError, loadConfigFile } from '@podgate/config';
 import { startDemo, type Demo } from './demo.js';
 import { missingNodeFlags } from './node-flags.js';
 import { Podgate } from './podgate.js';

@@ -3,7 +3,7 @@ import type { PodgateConfig } from '@podgate/protocol';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConfig } from './config/index.js';
+import { resolveConfig } from '@podgate/config';
 
 export interface Demo {
   config: PodgateConfig;

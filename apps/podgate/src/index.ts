@@ -1,3 +1,3 @@
-export * from './config/index.js';
+export * from '@podgate/config';
 export * from './demo.js';
 export * from './podgate.js';

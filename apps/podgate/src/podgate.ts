@@ -9,17 +9,14 @@ import {
   startInProcessDataPlane,
   StateStore,
   TokenAuth,
-  type DataPlaneAgent,
-  type ProxyServer,
-  type WorkerInspection,
-} from '@podgate/proxy';
+  parseService,
+} from '@podgate/control';
+import type { DataPlaneAgent, ProxyServer, WorkerInspection } from '@podgate/proxy';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { ConfigError } from './config/config-error.js';
-import { adminListenIssue } from './config/resolve-config.js';
-import { parseService } from './parse-service.js';
+import { adminListenIssue, ConfigError } from '@podgate/config';
 import { WorkerPool } from './worker-pool.js';
 
 export interface PodgateOptions {

@@ -1,6 +1,5 @@
-import { DataPlaneAgent, ProxyServer, type ToWorker } from '@podgate/proxy/data-plane';
+import { DataPlaneAgent, ProxyServer, type ToWorker, type WorkerControl, type WorkerReport } from '@podgate/proxy';
 import { pino } from 'pino';
-import type { WorkerControl, WorkerReport } from './worker-pool.js';
 
 /*
  * A data-plane worker process: a ProxyServer on the shared port, driven by the primary's messages.

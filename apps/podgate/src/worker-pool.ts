@@ -1,16 +1,10 @@
 import type { PodgateConfig } from '@podgate/protocol';
-import type { ControlPlane, ToPrimary, WorkerInspection } from '@podgate/proxy';
+import type { ControlPlane } from '@podgate/control';
+import type { WorkerControl, WorkerInspection, WorkerReport } from '@podgate/proxy';
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DATA_PLANE_NODE_FLAGS } from './node-flags.js';
-
-/** Process-level messages between the primary and a worker, beside the data-plane ones. */
-export type WorkerControl =
-  | { type: 'init'; worker: number; config: PodgateConfig }
-  | { type: 'shutdown'; graceMs: number }
-  | { type: 'inspect'; id: number };
-export type WorkerReport = { type: 'hello' } | { type: 'listening'; port: number } | { type: 'inspection'; id: number; inspection: WorkerInspection } | ToPrimary;
 
 // A worker that dies is replaced, but not in a tight loop.
 const RESPAWN_DELAY_MS = 500;

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, resolveConfig } from '../src/config/index.js';
+import { parseConfig, resolveConfig } from '@podgate/config';
 import { configErrorOf } from './config-error-of.js';
 import { Podgate } from '../src/podgate.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/index.js';
+import { parseConfig } from '@podgate/config';
 import { Podgate } from '../src/podgate.js';
 
 /*

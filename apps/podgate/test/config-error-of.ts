@@ -1,4 +1,4 @@
-import { isConfigError, type ConfigError } from '../src/config/index.js';
+import { isConfigError, type ConfigError } from '@podgate/config';
 
 /** The ConfigError `fn` throws (any other error is thrown on; none fails the test). */
 export function configErrorOf(fn: () => unknown): ConfigError {

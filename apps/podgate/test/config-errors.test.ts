@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, resolveConfig } from '../src/config/index.js';
+import { parseConfig, resolveConfig } from '@podgate/config';
 import { configErrorOf } from './config-error-of.js';
 
 /** A valid config with one service, to which each case adds one bad key. */

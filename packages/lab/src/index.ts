@@ -2,3 +2,4 @@ export * from './dns-server.js';
 export * from './pod.js';
 export * from './cluster.js';
 export * from './load-generator.js';
+export * from './test-config.js';

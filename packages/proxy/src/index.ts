@@ -1,17 +1,9 @@
-export * from './client-error.js';
-export * from './failure.js';
-export * from './hop-by-hop.js';
-export * from './proxy-server.js';
-export * from './router.js';
-export * from './service-runtime.js';
-export * from './control/auth.js';
-export * from './control/control-api.js';
-export * from './control/control-plane.js';
-export * from './control/data-plane-agent.js';
-export * from './control/in-process.js';
-export * from './control/messages.js';
-export * from './control/metrics.js';
-export * from './control/state-types.js';
-export * from './control/admin-server.js';
-export * from './control/live-feed.js';
-export * from './control/state-store.js';
+/*
+ * The data plane: the proxy server that serves clients, the agent that ties it to a control plane,
+ * the messages they exchange, and the probes the control plane borrows to confirm a peer's return.
+ */
+export { ProxyServer, type ProxyServerOptions } from './proxy-server.js';
+export { DataPlaneAgent } from './data-plane-agent.js';
+export type { DataPlaneNotice } from './service-runtime.js';
+export { aliveProbe, httpProbe, type ProbeResult } from './peer-probe.js';
+export * from './messages.js';

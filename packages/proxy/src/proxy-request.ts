@@ -9,7 +9,7 @@ import type { ProxyContext } from './proxy-context.js';
 import type { RequestBody } from './request-body.js';
 import type { ServiceRuntime } from './service-runtime.js';
 import { ABANDONED, UpstreamTry } from './upstream-try.js';
-import { bucketOf } from './control/messages.js';
+import { bucketOf } from './messages.js';
 
 // RFC 9110 §9.2.2: methods whose repetition has the same effect as one request.
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);

@@ -12,7 +12,7 @@ import { ProxyRequest } from './proxy-request.js';
 import { hasBody, readBody, RequestBody } from './request-body.js';
 import { Router } from './router.js';
 import { ServiceRuntime, type DataPlaneNotice } from './service-runtime.js';
-import type { PeerSync, WorkerInspection, WorkerStats } from './control/messages.js';
+import type { PeerSync, WorkerInspection, WorkerStats } from './messages.js';
 
 export interface ProxyServerOptions {
   config: PodgateConfig;

@@ -7,7 +7,7 @@ import { aliveProbe, httpProbe, type ProbeResult } from './peer-probe.js';
 import type { UpstreamTry } from './upstream-try.js';
 import { WindowHistogram } from './window-histogram.js';
 import { RetryBudget } from './retry-budget.js';
-import { LATENCY_BUCKETS_MS, type PeerSync, type ServiceStats } from './control/messages.js';
+import { LATENCY_BUCKETS_MS, type PeerSync, type ServiceStats } from './messages.js';
 
 // A probe gets at least this long, whatever the usual connect time (a lost SYN is retried after 1 s).
 const MIN_PROBE_MS = 50;

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_MS, bucketOf } from './control/messages.js';
+import { LATENCY_BUCKETS_MS, bucketOf } from './messages.js';
 
 const SLOTS = 10;
 const WIDTH = LATENCY_BUCKETS_MS.length + 1;

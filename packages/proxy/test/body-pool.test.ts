@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyFlushed, giveBodyBuffer, noteCorks, POOLED_MAX_BYTES, POOLED_MIN_BYTES, takeBodyBuffer } from '../src/body-pool.js';
 import { RequestBody } from '../src/request-body.js';
 import { ProxyServer } from '../src/proxy-server.js';
-import { proxyConfig, serviceConfig } from './fixtures.js';
+import { proxyConfig, serviceConfig } from '@podgate/lab';
 
 describe('body buffers', () => {
   it('are known to be flushed only when the socket handed every byte to the kernel', async () => {

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyServer } from '../src/index.js';
-import { proxyConfig, serviceConfig } from './fixtures.js';
+import { proxyConfig, serviceConfig } from '@podgate/lab';
 import { exchange, finals } from './raw-client.js';
 
 // podgate's own HTTP/1.1 server side (src/front): framing of responses the pod sent without a

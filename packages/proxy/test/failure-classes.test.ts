@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { PeerEvent } from '@podgate/protocol';
 import { ProxyServer } from '../src/index.js';
 import { BadPod, type Misbehaviour } from './bad-pod.js';
-import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from './fixtures.js';
+import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from '@podgate/lab';
 
 const SUBNET = 212;
 const PORT = 18312;

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyServer } from '../src/index.js';
 import { BadPod } from './bad-pod.js';
-import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from './fixtures.js';
+import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from '@podgate/lab';
 
 // Issue 5: every mechanism is measured with the slow timeouts an operator would configure, so a
 // test passes only when the mechanism (not a timeout) made it fast.

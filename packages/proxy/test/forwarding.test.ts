@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { ProxyServer } from '../src/proxy-server.js';
-import { nodeRequest, proxyConfig, serviceConfig, startHarness, type Harness } from './fixtures.js';
+import { nodeRequest, proxyConfig, serviceConfig } from '@podgate/lab';
+import { startHarness, type Harness } from './fixtures.js';
 
 let h: Harness;
 beforeAll(async () => {

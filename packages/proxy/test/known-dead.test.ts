@@ -3,7 +3,7 @@ import http from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyServer } from '../src/index.js';
-import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from './fixtures.js';
+import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from '@podgate/lab';
 
 // Issue 12: with DNS 30 s behind a rollout, podgate entered panic and sent requests to pods that
 // refused connections (3,773 × 502 in 3 s). A pod known to be gone is never sent a try; the last

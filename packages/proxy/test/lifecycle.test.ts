@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyServer } from '../src/index.js';
-import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from './fixtures.js';
+import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from '@podgate/lab';
 
 const SUBNET = 215;
 const PORT = 18315;

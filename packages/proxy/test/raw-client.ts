@@ -3,7 +3,7 @@ import net from 'node:net';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import { ProxyServer } from '../src/index.js';
-import { proxyConfig, serviceConfig } from './fixtures.js';
+import { proxyConfig, serviceConfig } from '@podgate/lab';
 
 export interface RawResponse {
   status: number;

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { ProxyServer } from '../../src/index.js';
-import { proxyConfig, serviceConfig } from '../fixtures.js';
+import { proxyConfig, serviceConfig } from '@podgate/lab';
 import { BUFFER_BYTES, MAX_BODY_BYTES } from '../raw-client.js';
 import { PodLog, RecordingPod } from './recording-pod.js';
 import { EVIL_HOST } from './valid-requests.js';

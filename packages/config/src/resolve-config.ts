@@ -1,0 +1,208 @@
+import type { AdminConfig, PodgateConfig, RouteConfig, ServiceConfig } from '@podgate/protocol';
+import { isLoopbackHost } from './addresses.js';
+import { isServiceName } from './addresses.js';
+import { ConfigError, type ConfigIssue } from './config-error.js';
+import { describe, isPlainObject, resolveObject, toIssue, type PathSegment, type RawIssue } from './resolve-field.js';
+import { policySpec, rootSpec, serviceSpec } from './schema.js';
+import { formatDuration, formatSize } from './units.js';
+
+/** The policy keys of a service, as resolved under `defaults`. */
+export type ServiceDefaults = Pick<
+  ServiceConfig,
+  'algorithm' | 'retry' | 'timeouts' | 'keepalive' | 'body' | 'ejection' | 'rescue' | 'connectHedge' | 'hedge' | 'returnProbe' | 'slowStart'
+>;
+
+/**
+ * The resolved config plus its resolved `defaults:` section, which services added through the
+ * admin API are resolved against, as the file's own services are.
+ */
+export interface ResolvedConfig extends PodgateConfig {
+  defaults: ServiceDefaults;
+}
+
+export interface ResolveOptions {
+  /**
+   * Where PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN are looked up (they count as configured
+   * tokens for a non-loopback `admin.listen`). Default process.env.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The service defaults a config carries: its resolved `defaults:`, or the built-in ones for a config built without them. */
+export function serviceDefaultsOf(config: PodgateConfig | undefined): ServiceDefaults {
+  const defaults = (config as Partial<ResolvedConfig> | undefined)?.defaults;
+  return defaults ?? builtinServiceDefaults();
+}
+
+/**
+ * The issue with an admin API on a non-loopback address and no token configured (in `admin.tokens`
+ * or the environment), or null. podgate would generate an operator token, print it where log
+ * collectors read, and serve the API to the network with it: it refuses to start instead.
+ */
+export function adminListenIssue(admin: AdminConfig, env: Readonly<Record<string, string | undefined>>): ConfigIssue | null {
+  if (isLoopbackHost(admin.listen.host) || admin.tokens.length > 0) return null;
+  if ((env['PODGATE_OPERATOR_TOKEN'] ?? '') !== '' || (env['PODGATE_VIEWER_TOKEN'] ?? '') !== '') return null;
+  const host = admin.listen.host.includes(':') ? `[${admin.listen.host}]` : admin.listen.host;
+  return {
+    path: 'admin.listen',
+    message:
+      `${host}:${admin.listen.port} is not a loopback address, and no admin token is configured: the admin API is refused there. ` +
+      `Configure admin.tokens (or PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN), or listen on loopback (127.0.0.1:${admin.listen.port})`,
+  };
+}
+
+/** Thrown inside the package with segment paths, so parseConfig can point each issue at its YAML line. */
+export class RawConfigError extends Error {
+  constructor(readonly raw: RawIssue[]) {
+    super('invalid config');
+  }
+}
+
+/** The built-in `defaults`, used when nothing else is given. */
+export function builtinServiceDefaults(): ServiceDefaults {
+  return resolveObject(policySpec, {}, [], []) as unknown as ServiceDefaults;
+}
+
+/**
+ * An already-parsed config object (from YAML, or built in code like the demo's) → the resolved
+ * config. Throws ConfigError listing every issue, sorted by path.
+ */
+export function resolveConfig(input: unknown, options: ResolveOptions = {}): ResolvedConfig {
+  try {
+    return resolveConfigRaw(input, options);
+  } catch (err) {
+    if (err instanceof RawConfigError) throw new ConfigError(err.raw.map(toIssue));
+    throw err;
+  }
+}
+
+/**
+ * One service's input (the value under `services.<name>`) → the resolved service, its policy keys
+ * merged key by key over `defaults` (the built-in ones unless given). The admin API adds services
+ * with it. Throws ConfigError, the paths starting at `path` (default `services.<name>`).
+ */
+export function serviceFromInput(name: string, input: unknown, path?: string, defaults?: ServiceDefaults): ServiceConfig {
+  const issues: RawIssue[] = [];
+  const service = resolveService(name, input, path === undefined ? ['services', name] : [path], issues, defaults ?? builtinServiceDefaults());
+  const conflicts = service ? routeConflicts([{ service, path: path === undefined ? ['services', name] : [path] }]) : [];
+  issues.push(...conflicts);
+  if (issues.length > 0 || !service) throw new ConfigError(issues.map(toIssue));
+  return service;
+}
+
+/**
+ * Route conflicts among services: two routes with the same host + pathPrefix. Exported for the admin
+ * API, which checks a new service against the ones running.
+ */
+export function findRouteConflicts(services: readonly ServiceConfig[]): ConfigIssue[] {
+  return routeConflicts(services.map((service) => ({ service, path: ['services', service.name] }))).map(toIssue);
+}
+
+export function resolveConfigRaw(input: unknown, options: ResolveOptions = {}): ResolvedConfig {
+  const issues: RawIssue[] = [];
+  const root = input === undefined || input === null ? {} : input;
+  if (!isPlainObject(root)) throw new RawConfigError([{ segments: [], message: `the config must be a mapping, got ${describe(root)}` }]);
+
+  const { services: servicesInput, ...rest } = root;
+  const resolved = resolveObject(rootSpec, rest, [], issues) as Omit<PodgateConfig, 'services'> & { defaults: ServiceDefaults };
+  const { defaults, ...config } = resolved;
+  checkDns(config.dns, issues);
+  checkPolicy(defaults, ['defaults'], issues);
+
+  const services: { service: ServiceConfig; path: PathSegment[] }[] = [];
+  if (servicesInput !== undefined && servicesInput !== null) {
+    if (!isPlainObject(servicesInput)) {
+      issues.push({ segments: ['services'], message: `must be a mapping of service name to service, got ${describe(servicesInput)}` });
+    } else {
+      for (const [name, serviceInput] of Object.entries(servicesInput)) {
+        const service = resolveService(name, serviceInput, ['services', name], issues, defaults);
+        if (service) services.push({ service, path: ['services', name] });
+      }
+    }
+  }
+  issues.push(...routeConflicts(services));
+  // Counted from the input, so this is reported even when every service has issues of its own.
+  const servicesGiven = isPlainObject(servicesInput) && Object.keys(servicesInput).length > 0;
+  if (servicesGiven && config.dns.nameservers.length === 0) {
+    issues.push({
+      segments: ['dns', 'nameservers'],
+      message: 'required when services are configured (list the cluster DNS as ip:port; /etc/resolv.conf is not used)',
+    });
+  }
+  const insecure = adminListenIssue(config.admin, options.env ?? process.env);
+  if (insecure !== null) issues.push({ segments: ['admin', 'listen'], message: insecure.message });
+  if (issues.length > 0) throw new RawConfigError(issues);
+  return { ...config, services: services.map((s) => s.service), defaults };
+}
+
+function resolveService(
+  name: string,
+  input: unknown,
+  path: PathSegment[],
+  issues: RawIssue[],
+  defaults: ServiceDefaults,
+): ServiceConfig | undefined {
+  const before = issues.length;
+  if (!isServiceName(name)) {
+    issues.push({ segments: path, message: "service name must be an RFC 1123 label (a-z, 0-9, '-', ≤ 63 chars)" });
+  }
+  if (!isPlainObject(input)) {
+    issues.push({ segments: path, message: `must be a mapping with at least dnsName and port, got ${describe(input)}` });
+    return undefined;
+  }
+  const resolved = resolveObject(serviceSpec, input, path, issues, defaults) as Omit<ServiceConfig, 'name'>;
+  // Only what this service overrides is checked again; a bad `defaults` is reported once, there.
+  if (isPlainObject(input.body) || isPlainObject(input.ejection)) checkPolicy(resolved, path, issues);
+  if (issues.length > before) return undefined;
+  return { name, ...resolved };
+}
+
+function checkDns(dns: PodgateConfig['dns'], issues: RawIssue[]): void {
+  if (dns.minRefreshMs > dns.maxRefreshMs) {
+    issues.push({
+      segments: ['dns', 'minRefresh'],
+      message: `must not exceed dns.maxRefresh (${formatDuration(dns.minRefreshMs)} > ${formatDuration(dns.maxRefreshMs)})`,
+    });
+  }
+}
+
+function checkPolicy(policy: ServiceDefaults, path: PathSegment[], issues: RawIssue[]): void {
+  if (policy.body.bufferBytes > policy.body.maxBytes) {
+    issues.push({
+      segments: [...path, 'body', 'bufferSize'],
+      message: `must not exceed body.maxSize (${formatSize(policy.body.bufferBytes)} > ${formatSize(policy.body.maxBytes)})`,
+    });
+  }
+  if (policy.ejection.baseMs > policy.ejection.maxMs) {
+    issues.push({
+      segments: [...path, 'ejection', 'baseTime'],
+      message: `must not exceed ejection.maxTime (${formatDuration(policy.ejection.baseMs)} > ${formatDuration(policy.ejection.maxMs)})`,
+    });
+  }
+}
+
+function routeConflicts(services: readonly { service: ServiceConfig; path: PathSegment[] }[]): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const claimed = new Map<string, PathSegment[]>();
+  for (const { service, path } of services) {
+    service.routes.forEach((route, i) => {
+      const key = routeKey(route);
+      const routePath = [...path, 'routes', i];
+      const first = claimed.get(key);
+      if (first) {
+        issues.push({ segments: routePath, message: `route ${key} is also claimed by ${formatSegments(first)}` });
+      } else {
+        claimed.set(key, routePath);
+      }
+    });
+  }
+  return issues;
+}
+
+function routeKey(route: RouteConfig): string {
+  return `${route.host ?? '(any host)'}${route.pathPrefix}`;
+}
+
+function formatSegments(segments: PathSegment[]): string {
+  return toIssue({ segments, message: '' }).path;
+}
