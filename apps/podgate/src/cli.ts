@@ -1,28 +1,53 @@
 #!/usr/bin/env -S node --no-memory-reducer
 import { parseArgs } from 'node:util';
 import { isConfigError, loadConfigFile } from '@podgate/config';
-import { startDemo, type Demo } from './demo.js';
+import type { Demo } from './demo.js';
 import { missingNodeFlags } from './node-flags.js';
 import { Podgate } from './podgate.js';
 
 // In-flight requests get this long to finish on SIGTERM (Kubernetes gives a pod 30 s in all).
 const GRACE_MS = 20_000;
 
-const USAGE = `usage: podgate [--config podgate.yaml] [--port N]
+const USAGE = `usage: podgate --config podgate.yaml
+       podgate demo [--port N] [--rate N]
 
   --config FILE   run with this config (see docs/config.md)
-  (no --config)   run a demo on loopback: a lab DNS server, 4 pods, and podgate in front
+  demo            run a demo on loopback: a lab DNS server, 4 pods, and podgate in front
   --port N        demo only: where podgate listens (default 8080)
   --rate N        demo only: background requests per second through podgate, with a rolling
                   update every minute, for the dashboard to show (default 20; 0 = none)
   --help          this text`;
 
+/** A usage mistake: the usage is printed and podgate exits 2, as for a bad flag. */
+class UsageError extends Error {}
+
+type Command = { kind: 'serve'; configPath: string } | { kind: 'demo'; port: number; rate: number };
+
+/**
+ * What to run. No command and no `--config` is a mistake, not a demo: a Deployment that forgot
+ * the flag must not serve lab pods with a fresh operator token.
+ */
+function commandOf(values: { config?: string; port?: string; rate?: string }, positionals: string[]): Command {
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'demo')) throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+  if (positionals[0] === 'demo') {
+    if (values.config !== undefined) throw new UsageError('demo runs its own lab and config: drop --config, or drop demo');
+    const rate = values.rate === undefined ? 20 : Number(values.rate);
+    if (!Number.isFinite(rate) || rate < 0 || rate > 1000) throw new UsageError(`--rate must be a number from 0 to 1000, got "${values.rate}"`);
+    const port = values.port === undefined ? 8080 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
+    return { kind: 'demo', port, rate };
+  }
+  if (values.config === undefined) throw new UsageError('no config: give --config FILE (or run `podgate demo` to try podgate on loopback)');
+  if (values.port !== undefined || values.rate !== undefined) throw new UsageError('--port and --rate are for the demo; the config file says where podgate listens');
+  return { kind: 'serve', configPath: values.config };
+}
+
 async function main(): Promise<number> {
   let args;
   try {
-    // `npm start -- --config x` style: a lone `--` separator reaches us through pnpm; skip it.
-    const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
-    args = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+    // `pnpm start -- --port 8081` style: a lone `--` separator reaches us through pnpm; skip it.
+    const argv = process.argv.slice(2).filter((a) => a !== '--');
+    args = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });
   } catch (err) {
     process.stderr.write(`podgate: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
@@ -31,6 +56,14 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  let command: Command;
+  try {
+    command = commandOf(args.values, args.positionals);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`podgate: ${err.message}\n${USAGE}\n`);
+    return 2;
+  }
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     // Workers get them from the primary; with workers: 1 the data plane runs in this process.
@@ -38,17 +71,18 @@ async function main(): Promise<number> {
   }
   let demo: Demo | null = null;
   let podgate: Podgate;
-  const configPath = args.values.config;
+  const configPath = command.kind === 'serve' ? command.configPath : undefined;
   const onTokenCreated = (url: string): void => {
     process.stdout.write(`\nadmin API and dashboard: ${url}\n(an operator token was generated and stored in the state directory; it is shown only this once)\n\n`);
   };
   try {
-    if (configPath !== undefined) {
-      podgate = await Podgate.start(await loadConfigFile(configPath), { onTokenCreated });
+    if (command.kind === 'serve') {
+      podgate = await Podgate.start(await loadConfigFile(command.configPath), { onTokenCreated });
     } else {
-      const rate = args.values.rate === undefined ? 20 : Number(args.values.rate);
-      if (!Number.isFinite(rate) || rate < 0 || rate > 1000) throw Object.assign(new Error(`--rate must be a number from 0 to 1000, got "${args.values.rate}"`), { code: 'PODGATE_USAGE' });
-      demo = await startDemo(args.values.port === undefined ? 8080 : Number(args.values.port));
+      const { rate } = command;
+      // The lab (simulated pods and DNS) is loaded only here: serving a config never needs it.
+      const { startDemo } = await import('./demo.js');
+      demo = await startDemo(command.port);
       podgate = await Podgate.start(demo.config, { onTokenCreated });
       const port = podgate.port;
       if (rate > 0) demo.startTraffic(`http://127.0.0.1:${port}`, { ratePerSecond: rate });

@@ -1,3 +1,2 @@
 export * from '@podgate/config';
-export * from './demo.js';
 export * from './podgate.js';

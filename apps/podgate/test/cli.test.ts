@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATA_PLANE_NODE_FLAGS } from '../src/node-flags.js';
 
-// The built CLI, as `pnpm start` runs it (the root test script builds first).
+// The built CLI, as `pnpm start` and `pnpm serve` run it (the root test script builds first).
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -88,6 +88,35 @@ describe('podgate CLI', () => {
     const r = run(['--confgi', 'x']);
     expect(await r.exited).toBe(2);
     expect(r.output()).toContain('usage: podgate');
+  });
+
+  // A Deployment that forgot --config must not serve lab pods with a fresh operator token.
+  it('without --config prints the usage and exits 2 at once: no demo, no token', async () => {
+    const r = run([]);
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain('no config: give --config FILE (or run `podgate demo`');
+    expect(r.output()).toContain('usage: podgate --config podgate.yaml');
+    expect(r.output()).not.toMatch(/token|curl|lab pods/);
+  });
+
+  it('refuses an unknown command, demo with a config, and demo flags without demo, each with the usage and exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['serve'], 'unknown command "serve"'],
+      [['demo', '--config', '/nonexistent/podgate.yaml'], 'demo runs its own lab and config'],
+      [['--config', '/nonexistent/podgate.yaml', '--port', '8081'], '--port and --rate are for the demo'],
+      [['demo', '--rate', 'lots'], '--rate must be a number from 0 to 1000, got "lots"'],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(args);
+      expect(await r.exited, args.join(' ')).toBe(2);
+      expect(r.output()).toContain(message);
+      expect(r.output()).toContain('usage: podgate');
+    }
+  });
+
+  it('does not depend on the lab at run time: the demo imports it when asked for', () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies)).not.toContain('@podgate/lab');
   });
 
   it('serves a config file against a lab cluster and stops cleanly on SIGTERM', async () => {
@@ -187,8 +216,8 @@ describe('podgate CLI', () => {
     expect(await second.exited).toBe(0);
   });
 
-  it('runs the loopback demo with no config and prints a curl line that works', async () => {
-    const r = run(['--port', '18422']);
+  it('runs the loopback demo (podgate demo) and prints a curl line that works', async () => {
+    const r = run(['demo', '--port', '18422']);
     await waitFor(() => r.output().includes('curl -s'), 10_000);
     const line = /curl -s -X POST --data-binary '([^']*)' (\S+)/.exec(r.output());
     expect(line?.[2]).toBe('http://127.0.0.1:18422/recognize');
