@@ -3,3 +3,4 @@ export * from './pod.js';
 export * from './cluster.js';
 export * from './load-generator.js';
 export * from './test-config.js';
+export * from './redis-server.js';

@@ -9,7 +9,9 @@ export type LabErrorCode =
   | 'LAB_NO_FREE_ADDRESS'
   | 'LAB_ROLLOUT_TIMEOUT'
   | 'LAB_BUSY'
-  | 'LAB_CLOSED';
+  | 'LAB_CLOSED'
+  | 'LAB_NO_REDIS'
+  | 'LAB_REDIS_FAILED';
 
 export class LabError extends Error {
   readonly code: LabErrorCode;
