@@ -15,6 +15,8 @@ export function peer(address: string, over: Partial<PeerView> = {}): PeerView {
     returnsAt: null,
     lastFailure: null,
     latencyMs: null,
+    heldBy: null,
+    ejectedBy: null,
     ...over,
   };
 }

@@ -1,5 +1,6 @@
+import { checkDnsName, checkPathPrefix, checkRouteHost, checkServiceName, type StringCheck } from '@podgate/protocol';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_SERVICE_FORM, fieldOfApiError, toServiceInput, validateField, validateServiceForm } from '../src/lib/service-form.js';
+import { EMPTY_SERVICE_FORM, fieldOfApiError, toServiceInput, validateField, validateServiceForm, type ServiceFormField } from '../src/lib/service-form.js';
 
 describe('service form: name (RFC 1123 label, at most 63)', () => {
   it.each(['web', 'image-lobby', 'a', '0abc', 'a'.repeat(63)])('accepts %j', (name) => {
@@ -43,6 +44,25 @@ describe('service form: host (optional, no port, no wildcard)', () => {
   });
   it.each(['*.example.com', 'api.example.com:443', 'bad..host', 'under_score.com'])('refuses %j', (host) => {
     expect(validateField('host', host)).not.toBeNull();
+  });
+});
+
+describe('service form: the rules of the config file and the API', () => {
+  const shared: [ServiceFormField, StringCheck<unknown>, string[]][] = [
+    ['name', checkServiceName, ['web', 'Web', 'a'.repeat(64), 'image_lobby']],
+    ['dnsName', checkDnsName, ['web.local', 'bad..name', 'under_score.example']],
+    ['pathPrefix', checkPathPrefix, ['/api', 'api', '/q?x=1']],
+    ['host', checkRouteHost, ['api.example.com', '*.example.com', 'api.example.com:443', 'bad..host']],
+  ];
+  it.each(shared)('checks %s with the shared rule, in its words', (field, check, texts) => {
+    for (const text of texts) {
+      const checked = check(text);
+      expect(validateField(field, text), text).toBe('error' in checked ? checked.error : null);
+    }
+  });
+
+  it("bounds the port by the config schema's range, in the config file's words", () => {
+    expect(validateField('port', '70000')).toBe('must be 1-65535');
   });
 });
 

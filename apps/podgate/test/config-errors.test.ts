@@ -31,7 +31,7 @@ const cases: [string, unknown, string][] = [
   [
     'an invalid dnsName',
     withService({ dnsName: 'image_lobby..svc' }),
-    `services.image-lobby.dnsName: "image_lobby..svc" is not a valid DNS name (labels of a-z, 0-9, '-', 1-63 chars)`,
+    `services.image-lobby.dnsName: must be a DNS name (labels of a-z, 0-9, '-', 1-63 chars), got "image_lobby..svc"`,
   ],
   ['tries above 10', withService({ retry: { tries: 11 } }), 'services.image-lobby.retry.tries: must be 1-10'],
   ['tries of 0 under defaults', { defaults: { retry: { tries: 0 } } }, 'defaults.retry.tries: must be 1-10'],
@@ -70,6 +70,11 @@ const cases: [string, unknown, string][] = [
   ['a path prefix without a slash', withService({ routes: [{ pathPrefix: 'api' }] }), 'services.image-lobby.routes[0].pathPrefix: must start with "/", got "api"'],
   ['a route without pathPrefix', withService({ routes: [{ host: 'a.example.com' }] }), 'services.image-lobby.routes[0].pathPrefix: required'],
   ['an empty route list', withService({ routes: [] }), 'services.image-lobby.routes: must not be empty'],
+  [
+    'more than 64 routes',
+    withService({ routes: Array.from({ length: 65 }, (_, i) => ({ pathPrefix: `/r${i}` })) }),
+    'services.image-lobby.routes: must have at most 64 items',
+  ],
   [
     'a route host with a port',
     withService({ routes: [{ host: 'api.example.com:8443', pathPrefix: '/' }] }),

@@ -75,7 +75,7 @@ describe('peer table: passive ejection', () => {
     const b = table.get('127.0.0.2:80') as Peer;
     expect(table.reportFailure(a, 'closed_before_header', 1, 'closed')).toBe(true);
     expect(table.reportFailure(b, 'status_5xx', 1, '502')).toBe(false);
-    table.reportSuccess(b);
+    table.reportSuccess(b, 1);
     expect(table.reportFailure(b, 'status_5xx', 2, '502')).toBe(false);
     expect(table.reportFailure(b, 'header_timeout', 3, 'timeout')).toBe(false);
     expect(table.reportFailure(b, 'status_5xx', 4, '502')).toBe(true);
@@ -210,7 +210,7 @@ describe('peer table: known-dead peers', () => {
 
   it('brings a known-dead address that DNS dropped and lists again back ejected, to return through its probe', () => {
     const probed: string[] = [];
-    const { table } = makeTable({ returnProbe: (peer, done) => (probed.push(peer.address), done(true, 'probe: connected')) });
+    const { table } = makeTable({ returnProbe: (peer, done) => (probed.push(peer.address), done(true, 'probe: connected', 1000)) });
     table.setAddresses(addrs(2), 0);
     table.reportFailure(table.get('127.0.0.1:80') as Peer, 'connect_refused', 0, 'x');
     table.setAddresses(addrs(2).slice(1), 100);

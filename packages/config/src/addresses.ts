@@ -1,27 +1,8 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { isDnsName, type StringCheck } from '@podgate/protocol';
 
-/** A value check for a string key: the normalised value, or the reason it is rejected. */
-export type StringCheck<T> = (text: string) => { value: T } | { error: string };
-
-const LABEL_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-
-/** RFC 1123: labels of a-z, 0-9 and '-', 1-63 chars, not starting or ending with '-'; 253 chars in all. */
-export function isDnsName(name: string): boolean {
-  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
-  if (bare.length === 0 || bare.length > 253) return false;
-  return bare.split('.').every((label) => label.length <= 63 && LABEL_RE.test(label));
-}
-
-export function isServiceName(name: string): boolean {
-  return name.length <= 63 && LABEL_RE.test(name);
-}
-
-export const checkDnsName: StringCheck<string> = (text) => {
-  const name = text.toLowerCase();
-  if (isDnsName(name)) return { value: name };
-  return { error: `${JSON.stringify(text)} is not a valid DNS name (labels of a-z, 0-9, '-', 1-63 chars)` };
-};
+// The string checks that need Node; the pure ones are @podgate/protocol's (string-checks.ts).
 
 const HOST_PORT_RE = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
 
@@ -45,28 +26,6 @@ export const checkWorkers: StringCheck<number> = (text) => {
   return { error: `must be auto or a number of worker processes 1-64, got ${JSON.stringify(text)}` };
 };
 
-/** A bearer token: long enough not to be guessed, printable, no spaces. */
-export const checkToken: StringCheck<string> = (text) => {
-  // No comma: a browser sends the token inside Sec-WebSocket-Protocol, a comma-separated list.
-  if (/^[\x21-\x2b\x2d-\x7e]{16,256}$/.test(text)) return { value: text };
-  return { error: 'must be 16-256 printable characters without spaces or commas' };
-};
-
-/** An origin allowed to open the live feed from a browser, e.g. https://ops.example.com. */
-export const checkOrigin: StringCheck<string> = (text) => {
-  if (/^https?:\/\/[^/\s]+$/.test(text)) return { value: text.toLowerCase() };
-  return { error: `must be an origin like https://ops.example.com (scheme and host, no path), got ${JSON.stringify(text)}` };
-};
-
-/** An HTTP path for return probes, or empty for a TCP connect. */
-export const checkProbePath: StringCheck<string> = (text) => {
-  if (text === '' || /^\/[\x21-\x7e]*$/.test(text)) return { value: text };
-  return { error: `must be empty (TCP probe) or a path starting with / without spaces, got ${JSON.stringify(text)}` };
-};
-
-/** A directory path. */
-export const checkPath: StringCheck<string> = (text) => (text.trim() === '' ? { error: 'must not be empty' } : { value: text });
-
 // c-ares (node:dns Resolver#setServers) takes IP addresses only, so no names here.
 /** `ip`, `ip:port`, `[v6]:port` or a bare v6 address → `ip:port` / `[v6]:port`, port 53 by default. */
 export const checkNameserver: StringCheck<string> = (text) => {
@@ -79,21 +38,6 @@ export const checkNameserver: StringCheck<string> = (text) => {
   if (m[1] !== undefined && isIP(m[1]) === 6 && port >= 1 && port <= 65535) return { value: `[${m[1]}]:${port}` };
   if (m[2] !== undefined && isIP(m[2]) === 4 && port >= 1 && port <= 65535) return { value: `${m[2]}:${port}` };
   return { error };
-};
-
-/** Host header to route on: lower case, no port, no wildcard. */
-export const checkRouteHost: StringCheck<string> = (text) => {
-  if (text.includes('*')) return { error: 'wildcards are not supported (list each host)' };
-  if (text.includes(':')) return { error: 'must not include a port (routes match the Host header without it)' };
-  const host = text.toLowerCase().replace(/\.$/, '');
-  if (isDnsName(host)) return { value: host };
-  return { error: `${JSON.stringify(text)} is not a valid host name` };
-};
-
-export const checkPathPrefix: StringCheck<string> = (text) => {
-  if (!text.startsWith('/')) return { error: `must start with "/", got ${JSON.stringify(text)}` };
-  if (/[\s?#]/.test(text)) return { error: 'must be a path without spaces, query or fragment' };
-  return { value: text };
 };
 
 /** Whether `host` (a name, an IPv4 address, or an IPv6 address with or without brackets) is a loopback address or `localhost`. */

@@ -1,8 +1,7 @@
-import { rootSpec, serviceOwnFields, policySpec } from './schema.js';
-import type { FieldSpec, ObjectSpec } from './schema-types.js';
+import { policySpec, rootSpec, serviceOwnFields, type FieldSpec, type ObjectSpec } from '@podgate/protocol';
 import { formatDuration, formatSize } from './units.js';
 
-const HEADER = `<!-- Generated from packages/config/src/schema.ts by configDocs(). Do not edit by hand:
+const HEADER = `<!-- Generated from packages/protocol/src/config-schema.ts by configDocs(). Do not edit by hand:
      run packages/config/scripts/gen-config-docs.sh after changing the schema. -->
 
 # Configuration
@@ -37,8 +36,8 @@ export function configDocs(): string {
   parts.push(
     section('services', services, [
       'A mapping of service name to service. Names are RFC 1123 labels (a-z, 0-9, `-`, at most 63 chars).',
-      'Besides the keys below, a service may set any key of [`defaults`](#defaults) (`algorithm`, `retry`,',
-      '`timeouts`, `keepalive`, `body`, `ejection`) to override it for this service only.',
+      'Besides the keys below, a service may set any key of [`defaults`](#defaults)',
+      `(${Object.keys(policySpec.fields).map((k) => `\`${k}\``).join(', ')}) to override it for this service only.`,
       'Two services may not claim the same host + pathPrefix.',
     ], 'services.<name>'),
   );

@@ -2,7 +2,6 @@ export { ConfigError, isConfigError, type ConfigIssue } from './config-error.js'
 export { loadConfigFile, parseConfig } from './parse-config.js';
 export {
   builtinServiceDefaults,
-  findRouteConflicts,
   adminListenIssue,
   resolveConfig,
   serviceDefaultsOf,
@@ -11,4 +10,4 @@ export {
 } from './resolve-config.js';
 export { configDocs } from './config-docs.js';
 export { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
-export { isLoopbackHost, isServiceName } from './addresses.js';
+export { isLoopbackHost } from './addresses.js';

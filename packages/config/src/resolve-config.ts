@@ -1,16 +1,21 @@
-import type { AdminConfig, PodgateConfig, RouteConfig, ServiceConfig } from '@podgate/protocol';
+import {
+  checkServiceName,
+  findRouteConflicts,
+  policySpec,
+  rootSpec,
+  serviceSpec,
+  type AdminConfig,
+  type PodgateConfig,
+  type ServiceConfig,
+  type ServicePolicy,
+} from '@podgate/protocol';
 import { isLoopbackHost } from './addresses.js';
-import { isServiceName } from './addresses.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import { describe, isPlainObject, resolveObject, toIssue, type PathSegment, type RawIssue } from './resolve-field.js';
-import { policySpec, rootSpec, serviceSpec } from './schema.js';
+import { describe, formatPath, isPlainObject, resolveSpec, toIssue, type PathSegment, type RawIssue } from './resolve-field.js';
 import { formatDuration, formatSize } from './units.js';
 
 /** The policy keys of a service, as resolved under `defaults`. */
-export type ServiceDefaults = Pick<
-  ServiceConfig,
-  'algorithm' | 'retry' | 'timeouts' | 'keepalive' | 'body' | 'ejection' | 'rescue' | 'connectHedge' | 'hedge' | 'returnProbe' | 'slowStart'
->;
+export type ServiceDefaults = ServicePolicy;
 
 /**
  * The resolved config plus its resolved `defaults:` section, which services added through the
@@ -29,9 +34,8 @@ export interface ResolveOptions {
 }
 
 /** The service defaults a config carries: its resolved `defaults:`, or the built-in ones for a config built without them. */
-export function serviceDefaultsOf(config: PodgateConfig | undefined): ServiceDefaults {
-  const defaults = (config as Partial<ResolvedConfig> | undefined)?.defaults;
-  return defaults ?? builtinServiceDefaults();
+export function serviceDefaultsOf(config: (PodgateConfig & { defaults?: ServiceDefaults }) | undefined): ServiceDefaults {
+  return config?.defaults ?? builtinServiceDefaults();
 }
 
 /**
@@ -60,7 +64,7 @@ export class RawConfigError extends Error {
 
 /** The built-in `defaults`, used when nothing else is given. */
 export function builtinServiceDefaults(): ServiceDefaults {
-  return resolveObject(policySpec, {}, [], []) as unknown as ServiceDefaults;
+  return resolveSpec(policySpec, {}, [], []);
 }
 
 /**
@@ -83,19 +87,11 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
  */
 export function serviceFromInput(name: string, input: unknown, path?: string, defaults?: ServiceDefaults): ServiceConfig {
   const issues: RawIssue[] = [];
-  const service = resolveService(name, input, path === undefined ? ['services', name] : [path], issues, defaults ?? builtinServiceDefaults());
-  const conflicts = service ? routeConflicts([{ service, path: path === undefined ? ['services', name] : [path] }]) : [];
-  issues.push(...conflicts);
+  const servicePath = path === undefined ? ['services', name] : [path];
+  const service = resolveService(name, input, servicePath, issues, defaults ?? builtinServiceDefaults());
+  if (service) issues.push(...routeConflicts([{ service, path: servicePath }]));
   if (issues.length > 0 || !service) throw new ConfigError(issues.map(toIssue));
   return service;
-}
-
-/**
- * Route conflicts among services: two routes with the same host + pathPrefix. Exported for the admin
- * API, which checks a new service against the ones running.
- */
-export function findRouteConflicts(services: readonly ServiceConfig[]): ConfigIssue[] {
-  return routeConflicts(services.map((service) => ({ service, path: ['services', service.name] }))).map(toIssue);
 }
 
 export function resolveConfigRaw(input: unknown, options: ResolveOptions = {}): ResolvedConfig {
@@ -104,8 +100,7 @@ export function resolveConfigRaw(input: unknown, options: ResolveOptions = {}): 
   if (!isPlainObject(root)) throw new RawConfigError([{ segments: [], message: `the config must be a mapping, got ${describe(root)}` }]);
 
   const { services: servicesInput, ...rest } = root;
-  const resolved = resolveObject(rootSpec, rest, [], issues) as Omit<PodgateConfig, 'services'> & { defaults: ServiceDefaults };
-  const { defaults, ...config } = resolved;
+  const { defaults, ...config } = resolveSpec(rootSpec, rest, [], issues);
   checkDns(config.dns, issues);
   checkPolicy(defaults, ['defaults'], issues);
 
@@ -143,14 +138,13 @@ function resolveService(
   defaults: ServiceDefaults,
 ): ServiceConfig | undefined {
   const before = issues.length;
-  if (!isServiceName(name)) {
-    issues.push({ segments: path, message: "service name must be an RFC 1123 label (a-z, 0-9, '-', ≤ 63 chars)" });
-  }
+  const named = checkServiceName(name);
+  if ('error' in named) issues.push({ segments: path, message: `service name ${named.error}` });
   if (!isPlainObject(input)) {
     issues.push({ segments: path, message: `must be a mapping with at least dnsName and port, got ${describe(input)}` });
     return undefined;
   }
-  const resolved = resolveObject(serviceSpec, input, path, issues, defaults) as Omit<ServiceConfig, 'name'>;
+  const resolved = resolveSpec(serviceSpec, input, path, issues, defaults);
   // Only what this service overrides is checked again; a bad `defaults` is reported once, there.
   if (isPlainObject(input.body) || isPlainObject(input.ejection)) checkPolicy(resolved, path, issues);
   if (issues.length > before) return undefined;
@@ -181,28 +175,12 @@ function checkPolicy(policy: ServiceDefaults, path: PathSegment[], issues: RawIs
   }
 }
 
+/** The route-conflict rule (@podgate/protocol), each conflict at the path of the later route. */
 function routeConflicts(services: readonly { service: ServiceConfig; path: PathSegment[] }[]): RawIssue[] {
-  const issues: RawIssue[] = [];
-  const claimed = new Map<string, PathSegment[]>();
-  for (const { service, path } of services) {
-    service.routes.forEach((route, i) => {
-      const key = routeKey(route);
-      const routePath = [...path, 'routes', i];
-      const first = claimed.get(key);
-      if (first) {
-        issues.push({ segments: routePath, message: `route ${key} is also claimed by ${formatSegments(first)}` });
-      } else {
-        claimed.set(key, routePath);
-      }
-    });
-  }
-  return issues;
-}
-
-function routeKey(route: RouteConfig): string {
-  return `${route.host ?? '(any host)'}${route.pathPrefix}`;
-}
-
-function formatSegments(segments: PathSegment[]): string {
-  return toIssue({ segments, message: '' }).path;
+  const pathOf = new Map(services.map(({ service, path }) => [service.name, path]));
+  const routePath = (service: string, route: number): PathSegment[] => [...(pathOf.get(service) ?? ['services', service]), 'routes', route];
+  return findRouteConflicts(services.map((s) => s.service)).map((c) => ({
+    segments: routePath(c.service, c.route),
+    message: `route ${c.key} is also claimed by ${formatPath(routePath(c.claimedBy, c.claimedRoute))}`,
+  }));
 }

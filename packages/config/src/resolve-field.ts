@@ -1,6 +1,7 @@
-import { parseDuration, parseSize } from './units.js';
+import type { FieldSpec, ObjectSpec, Resolved } from '@podgate/protocol';
 import type { ConfigIssue } from './config-error.js';
-import type { FieldSpec, ObjectSpec } from './schema-types.js';
+import { STRING_CHECKS } from './string-formats.js';
+import { parseDuration, parseSize } from './units.js';
 
 export type PathSegment = string | number;
 
@@ -106,12 +107,13 @@ export function resolveField(
     case 'string': {
       const text = spec.acceptNumber === true && typeof input === 'number' ? String(input) : input;
       if (typeof text !== 'string') return fail(`must be a string, got ${describe(input)}`);
-      const checked = spec.check(text);
+      const checked = STRING_CHECKS[spec.format](text);
       return 'error' in checked ? fail(checked.error) : checked.value;
     }
     case 'list': {
       if (!Array.isArray(input)) return fail(`must be a list, got ${describe(input)}`);
       if (spec.nonEmpty && input.length === 0) return fail('must not be empty');
+      if (spec.maxItems !== undefined && input.length > spec.maxItems) return fail(`must have at most ${spec.maxItems} items`);
       const out: unknown[] = [];
       input.forEach((item: unknown, i) => {
         if (item === undefined || item === null) {
@@ -127,6 +129,15 @@ export function resolveField(
       if (!isPlainObject(input)) return fail(`must be a mapping, got ${describe(input)}`);
       return resolveObject(spec, input, path, issues, base);
   }
+}
+
+/**
+ * resolveObject, typed by the spec it walks. The one place where the walk meets the type derived
+ * from the same spec: TypeScript cannot follow a loop over a spec's keys, so the result is asserted
+ * here, and the config tests compare whole resolved configs with values of the derived types.
+ */
+export function resolveSpec<S extends ObjectSpec>(spec: S, input: Record<string, unknown>, path: PathSegment[], issues: RawIssue[], base?: Base): Resolved<S> {
+  return resolveObject(spec, input, path, issues, base) as Resolved<S>;
 }
 
 export function resolveObject(
@@ -159,7 +170,7 @@ export function defaultOf(spec: FieldSpec): unknown {
   switch (spec.kind) {
     case 'string': {
       if (spec.default === undefined) return undefined;
-      const checked = spec.check(spec.default);
+      const checked = STRING_CHECKS[spec.format](spec.default);
       if ('error' in checked) throw new Error(`schema default ${spec.default} is invalid: ${checked.error}`);
       return checked.value;
     }

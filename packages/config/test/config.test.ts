@@ -7,7 +7,6 @@ import type { PodgateConfig } from '@podgate/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   builtinServiceDefaults,
-  findRouteConflicts,
   loadConfigFile,
   parseConfig,
   parseDuration,
@@ -52,11 +51,13 @@ describe('defaults', () => {
         jitter: 0.1,
       },
       client: { headerTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000, maxHeaderBytes: 16 * 1024 },
+      front: 'auto',
       log: { level: 'info', access: true },
       services: [],
       workers: availableParallelism(),
       stateDir: '.podgate',
       admin: { listen: { host: '127.0.0.1', port: 9901 }, tokens: [], allowedOrigins: [], feed: { maxConnections: 64, maxConnectionsPerToken: 16 } },
+      fleet: { redis: '', name: 'podgate' },
       defaults: builtinServiceDefaults(),
     };
     expect(parseConfig('')).toEqual(expected);
@@ -219,12 +220,9 @@ describe('serviceFromInput', () => {
     expect(err.message).toBe('body.port: must be 1-65535');
   });
 
-  it('finds route conflicts with running services', () => {
-    const a = serviceFromInput('a', { dnsName: 'a.local', port: 80 });
-    const b = serviceFromInput('b', { dnsName: 'b.local', port: 80 });
-    expect(findRouteConflicts([a, b])).toEqual([
-      { path: 'services.b.routes[0]', message: 'route (any host)/ is also claimed by services.a.routes[0]' },
-    ]);
+  it('refuses a route the service lists twice, at the later route and under the given path', () => {
+    const err = thrown(() => serviceFromInput('a', { dnsName: 'a.local', port: 80, routes: [{ pathPrefix: '/x' }, { pathPrefix: '/x' }] }, 'body'));
+    expect(err.message).toBe('body.routes[1]: route (any host)/x is also claimed by body.routes[0]');
   });
 });
 

@@ -1,5 +1,5 @@
-import type { PodgateConfig, ServiceConfig } from '@podgate/protocol';
-import { isConfigError, isServiceName, serviceDefaultsOf, serviceFromInput, type ConfigIssue } from '@podgate/config';
+import { checkServiceName, type PodgateConfig, type ServiceConfig } from '@podgate/protocol';
+import { isConfigError, serviceDefaultsOf, serviceFromInput, type ConfigIssue } from '@podgate/config';
 import { ControlError } from './control-api.js';
 
 /**
@@ -9,11 +9,10 @@ import { ControlError } from './control-api.js';
  */
 export function parseService(input: unknown, config?: PodgateConfig): ServiceConfig {
   const { name, ...rest } = (input ?? {}) as { name?: unknown };
-  if (typeof name !== 'string' || !isServiceName(name)) {
-    throw new ControlError('PODGATE_INVALID', "body.name: service name must be an RFC 1123 label (a-z, 0-9, '-', ≤ 63 chars)", 'body.name');
-  }
+  const named = typeof name === 'string' ? checkServiceName(name) : { error: 'must be a string' };
+  if ('error' in named) throw new ControlError('PODGATE_INVALID', `body.name: ${named.error}`, 'body.name');
   try {
-    return serviceFromInput(String(name), rest, 'body', serviceDefaultsOf(config));
+    return serviceFromInput(named.value, rest, 'body', serviceDefaultsOf(config));
   } catch (err) {
     if (isConfigError(err)) {
       const first = err.issues[0] as ConfigIssue;

@@ -1,16 +1,12 @@
-import type { ServiceConfig } from '@podgate/protocol';
+import { findRouteConflicts, type ServiceConfig } from '@podgate/protocol';
 
-/** Two services may not answer the same Host + path prefix; returns the clash in one line, or null. */
-export function routeConflict(a: ServiceConfig, b: ServiceConfig): string | null {
-  for (const ra of a.routes) {
-    for (const rb of b.routes) {
-      if (ra.pathPrefix === rb.pathPrefix && (ra.host ?? '') === (rb.host ?? '')) {
-        const where = `${ra.host ?? 'any host'} ${ra.pathPrefix}`;
-        return `route ${where} of service ${a.name} is already served by service ${b.name}`;
-      }
-    }
-  }
-  return null;
+/**
+ * The first route of `service` that `running` already serves, in one line, or null: the
+ * route-conflict rule of @podgate/protocol, the one the config file is checked by.
+ */
+export function routeConflict(service: ServiceConfig, running: ServiceConfig): string | null {
+  const clash = findRouteConflicts([running, service]).find((c) => c.service === service.name && c.claimedBy === running.name);
+  return clash === undefined ? null : `route ${clash.key} of service ${service.name} is already served by service ${running.name}`;
 }
 
 /** Same configuration (so a reload leaves the service running untouched). */

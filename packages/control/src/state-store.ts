@@ -203,19 +203,22 @@ function toState(raw: unknown): PersistedState {
   const services = array(top.services, 'services').map((item, i) => {
     const at = `services[${i}]`;
     // `input` may be absent: it is `unknown`, and JSON drops an undefined value.
-    const s = record(item, at, ['name', 'input', 'addedAt', 'actor'], ['input']);
-    return { name: string(s.name, `${at}.name`), input: s.input, addedAt: number(s.addedAt, `${at}.addedAt`), actor: string(s.actor, `${at}.actor`) };
+    const s = record(item, at, ['name', 'input', 'addedAt', 'actor', 'instance'], ['input', 'instance']);
+    const service = { name: string(s.name, `${at}.name`), input: s.input, addedAt: number(s.addedAt, `${at}.addedAt`), actor: string(s.actor, `${at}.actor`) };
+    return s.instance === undefined ? service : { ...service, instance: string(s.instance, `${at}.instance`) };
   });
   const holds = array(top.holds, 'holds').map((item, i) => {
     const at = `holds[${i}]`;
-    const h = record(item, at, ['service', 'address', 'hold', 'at', 'actor']);
-    return {
+    // `instance`: the fleet instance the change came through, when podgate runs in a fleet.
+    const h = record(item, at, ['service', 'address', 'hold', 'at', 'actor', 'instance'], ['instance']);
+    const saved = {
       service: string(h.service, `${at}.service`),
       address: string(h.address, `${at}.address`),
       hold: hold(h.hold, `${at}.hold`),
       at: number(h.at, `${at}.at`),
       actor: string(h.actor, `${at}.actor`),
     };
+    return h.instance === undefined ? saved : { ...saved, instance: string(h.instance, `${at}.instance`) };
   });
   return { version: 1, services, holds };
 }

@@ -4,9 +4,9 @@ import type { PeerHold } from '@podgate/balancer';
 export interface PersistedState {
   version: 1;
   /** Services added through the API, as their API body (validated again on load). */
-  services: { name: string; input: unknown; addedAt: number; actor: string }[];
+  services: { name: string; input: unknown; addedAt: number; actor: string; instance?: string }[];
   /** Drains and manual ejections, by service and peer address. */
-  holds: { service: string; address: string; hold: PeerHold; at: number; actor: string }[];
+  holds: { service: string; address: string; hold: PeerHold; at: number; actor: string; instance?: string }[];
 }
 
 export const EMPTY_STATE: PersistedState = { version: 1, services: [], holds: [] };

@@ -9,6 +9,14 @@ export class PeerLatency {
   readonly window = new LatencyWindow();
 }
 
+/** Who put a peer where it is, when a person or another instance did: the view's `heldBy` and `ejectedBy`. */
+export interface PeerProvenance {
+  heldBy(service: string, address: string): PeerView['heldBy'];
+  ejectedBy(service: string, address: string): string | null;
+}
+
+export const NO_PROVENANCE: PeerProvenance = { heldBy: () => null, ejectedBy: () => null };
+
 /**
  * A service as the API and the feed show it: the primary's table (states) merged with the sum of
  * every worker's counters (traffic).
@@ -19,6 +27,7 @@ export function buildServiceView(
   table: PeerTable<PeerLatency>,
   dns: DnsStatus,
   workers: readonly WorkerStats[],
+  provenance: PeerProvenance = NO_PROVENANCE,
 ): ServiceView {
   let requests = 0;
   let inFlight = 0;
@@ -66,6 +75,8 @@ export function buildServiceView(
       returnsAt: peer.ejectedUntil,
       lastFailure,
       latencyMs: peer.handle?.window.percentiles() ?? null,
+      heldBy: peer.hold === null ? null : provenance.heldBy(config.name, peer.address),
+      ejectedBy: peer.state === 'ejected' && peer.hold === null ? provenance.ejectedBy(config.name, peer.address) : null,
     };
   });
   return {

@@ -60,7 +60,7 @@ function value(samples: Sample[], name: string, labels: Record<string, string>):
 }
 
 function peerView(address: string, state: PeerView['state'] = 'active'): PeerView {
-  return { address, state, reason: 'dns', since: 0, hold: null, inFlight: 0, requests: 0, retries: 0, errors: {}, ejections: 0, returnsAt: null, lastFailure: null, latencyMs: null };
+  return { address, state, reason: 'dns', since: 0, hold: null, inFlight: 0, requests: 0, retries: 0, errors: {}, ejections: 0, returnsAt: null, lastFailure: null, latencyMs: null, heldBy: null, ejectedBy: null };
 }
 
 function serviceView(name: string, peers: PeerView[], dns: Partial<ServiceView['dns']> = {}): ServiceView {
@@ -96,7 +96,7 @@ function peerStats(address: string, stats: Partial<PeerStats> = {}): PeerStats {
 }
 
 function serviceStats(name: string, stats: Partial<ServiceStats> = {}): ServiceStats {
-  return { name, inFlight: 0, requests: 0, retries: 0, budgetExhausted: 0, hedged: 0, rescued: 0, probes: { ok: 0, failed: 0 }, responses: {}, duration: [], durationSumMs: 0, peers: [], ...stats };
+  return { name, inFlight: 0, requests: 0, retries: 0, budgetExhausted: 0, connectHedges: 0, hedges: 0, rescued: 0, probes: { ok: 0, failed: 0 }, responses: {}, duration: [], durationSumMs: 0, peers: [], ...stats };
 }
 
 /** The control plane as data: tests replace `services` and `workers` between scrapes. */
@@ -156,6 +156,8 @@ describe('metrics', () => {
             inFlight: 2,
             retries: 3,
             budgetExhausted: 1,
+            connectHedges: 1,
+            hedges: 2,
             responses: { '200': 10, '502': 1 },
             peers: [peerStats('127.10.0.1:8080', { requests: 14, inFlight: 2, failures: { connect_refused: 1 } })],
           }),
@@ -169,6 +171,8 @@ describe('metrics', () => {
             inFlight: 1,
             retries: 4,
             budgetExhausted: 2,
+            connectHedges: 4,
+            hedges: 8,
             responses: { '200': 5, '503': 2 },
             peers: [peerStats('127.10.0.1:8080', { requests: 6, inFlight: 1, failures: { connect_refused: 2, status_5xx: 1 } })],
           }),
@@ -182,6 +186,8 @@ describe('metrics', () => {
     expect(value(samples, 'podgate_requests_total', { service: 'web', status: '503' })).toBe(2);
     expect(value(samples, 'podgate_retries_total', { service: 'web' })).toBe(7);
     expect(value(samples, 'podgate_retry_budget_exhausted_total', { service: 'web' })).toBe(3);
+    expect(value(samples, 'podgate_connect_hedges_total', { service: 'web' })).toBe(5);
+    expect(value(samples, 'podgate_hedges_total', { service: 'web' })).toBe(10);
     expect(value(samples, 'podgate_in_flight_requests', { service: 'web' })).toBe(3);
     const peer = { service: 'web', peer: '127.10.0.1:8080' };
     expect(value(samples, 'podgate_upstream_tries_total', { ...peer, outcome: 'connect_refused' })).toBe(3);
@@ -328,6 +334,19 @@ describe('metrics', () => {
     metrics.close();
   });
 
+  it('shows which front serves clients: 1 for the one the workers run, 0 for the other', async () => {
+    const control = new FixedControl();
+    const metrics = new PodgateMetrics(control);
+    control.workers = [
+      { worker: 1, at: 0, front: 'node', services: [] },
+      { worker: 2, at: 0, front: 'node', services: [] },
+    ];
+    const samples = await scrape(metrics);
+    expect(value(samples, 'podgate_front', { front: 'node' })).toBe(1);
+    expect(value(samples, 'podgate_front', { front: 'native' })).toBe(0);
+    metrics.close();
+  });
+
   it('writes valid Prometheus text with HELP and TYPE for every metric', async () => {
     const control = new FixedControl();
     control.services = [serviceView('web "a"\\b', [peerView('[fd00::1]:8080')])];
@@ -336,10 +355,12 @@ describe('metrics', () => {
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const { samples, types } = parse(await metrics.render());
     expect([...types.keys()].sort()).toEqual([
+      'podgate_connect_hedges_total',
       'podgate_dns_last_success_timestamp_seconds',
       'podgate_dns_refreshes_total',
       'podgate_ejections_total',
-      'podgate_hedged_total',
+      'podgate_front',
+      'podgate_hedges_total',
       'podgate_in_flight_requests',
       'podgate_panic',
       'podgate_peers',

@@ -47,11 +47,13 @@ export function proxyConfig(services: ServiceConfig[]): PodgateConfig {
     listen: { host: '127.0.0.1', port: 0 },
     dns: { nameservers: ['127.0.0.1:53'], timeoutMs: 500, attempts: 2, minRefreshMs: 1000, maxRefreshMs: 30_000, emptyGraceMs: 30_000, jitter: 0 },
     client: { headerTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 7000, maxHeaderBytes: 16 * 1024 },
+    front: 'auto',
     log: { level: 'silent', access: false },
     services,
     workers: 1,
     stateDir: '',
     admin: { listen: { host: '127.0.0.1', port: 0 }, tokens: [], allowedOrigins: [], feed: { maxConnections: 64, maxConnectionsPerToken: 16 } },
+    fleet: { redis: '', name: 'podgate' },
   };
 }
 

@@ -1,6 +1,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { FAILURE_CLASSES, RETRY_ON_NAMES } from './failure-class.js';
+import type { RouteConfig } from './config.js';
+import { inputPropertiesOf, inputSchemaOf } from './config-json-schema.js';
+import { routeSpec, serviceSpec } from './config-schema.js';
+import type { Input } from './config-spec.js';
+import { FAILURE_CLASSES } from './failure-class.js';
 import { PEER_STATES } from './peer-state.js';
+import { SERVICE_NAME_MAX } from './string-checks.js';
 
 /*
  * The admin API's bodies and replies, and the live feed's messages: one JSON schema each, used by
@@ -39,6 +44,13 @@ export const PeerViewSchema = Type.Object({
   returnsAt: Nullable(Type.Number({ description: 'automatic return of an automatic ejection' })),
   lastFailure: Nullable(Type.Object({ cause: Type.String(), at: Type.Number(), detail: Type.String() })),
   latencyMs: Nullable(Type.Object({ p50: Type.Number(), p99: Type.Number() }, { description: 'response header latency over the last minute' })),
+  heldBy: Nullable(
+    Type.Object(
+      { actor: Type.String(), instance: Nullable(Type.String({ description: 'the fleet instance it was done through; null outside a fleet' })), at: Type.Number() },
+      { description: 'who drained or ejected the peer by hand, when and through which instance' },
+    ),
+  ),
+  ejectedBy: Nullable(Type.String({ description: "the fleet instance whose failed tries ejected the peer here (its hint); null when this instance's own evidence did, or none" })),
 });
 export type PeerView = Static<typeof PeerViewSchema>;
 
@@ -63,7 +75,7 @@ export const DnsViewSchema = Type.Object({
 });
 export type DnsView = Static<typeof DnsViewSchema>;
 
-export const RouteSchema = Type.Object({ host: Type.Optional(Type.String()), pathPrefix: Type.String() }, { additionalProperties: false });
+export const RouteSchema = Type.Unsafe<RouteConfig>(inputSchemaOf(routeSpec));
 
 export const ServiceViewSchema = Type.Object({
   name: Type.String(),
@@ -87,36 +99,13 @@ export type ServiceList = Static<typeof ServiceListSchema>;
 
 /**
  * A service added through the API: the same keys as a service in the config file (durations as
- * `2s` or ms, sizes as `1MiB` or bytes), checked by the same rules.
+ * `2s` or ms, sizes as `1MiB` or bytes), checked by the same rules, and its name. Built from the
+ * config schema, as its type is derived from it.
  */
-export const ServiceInputSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 63 }),
-    dnsName: Type.String({ minLength: 1, maxLength: 253 }),
-    port: Type.Integer({ minimum: 1, maximum: 65535 }),
-    routes: Type.Optional(Type.Array(RouteSchema, { minItems: 1, maxItems: 64 })),
-    algorithm: Type.Optional(literals(['round_robin', 'least_request'] as const)),
-    retry: Type.Optional(
-      Type.Object({
-        tries: Type.Optional(Type.Integer()),
-        on: Type.Optional(Type.Array(literals(RETRY_ON_NAMES))),
-        deadline: Type.Optional(Type.Union([Type.String(), Type.Number()])),
-        budget: Type.Optional(Type.Object({ percent: Type.Optional(Type.Number()), minPerSecond: Type.Optional(Type.Integer()) })),
-      }),
-    ),
-    timeouts: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
-    keepalive: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
-    body: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
-    ejection: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
-    rescue: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
-    connectHedge: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
-    hedge: Type.Optional(Type.Object({ methods: Type.Optional(Type.Array(Type.String())) })),
-    returnProbe: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
-    slowStart: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
-  },
-  { additionalProperties: false },
+export type ServiceInput = { name: string } & Input<typeof serviceSpec>;
+export const ServiceInputSchema = Type.Unsafe<ServiceInput>(
+  Type.Object({ name: Type.String({ minLength: 1, maxLength: SERVICE_NAME_MAX }), ...inputPropertiesOf(serviceSpec) }, { additionalProperties: false }),
 );
-export type ServiceInput = Static<typeof ServiceInputSchema>;
 
 export const PEER_ACTIONS = ['drain', 'eject', 'restore'] as const;
 export type PeerAction = (typeof PEER_ACTIONS)[number];
@@ -176,11 +165,37 @@ export const ApiErrorSchema = Type.Object({
 });
 export type ApiError = Static<typeof ApiErrorSchema>;
 
+export const InstanceViewSchema = Type.Object({
+  id: Type.String(),
+  proxy: Type.String({ description: 'where it serves clients, host:port' }),
+  admin: Type.String({ description: 'its admin API, host:port' }),
+  version: Type.String(),
+  startedAt: Type.Number(),
+  self: Type.Boolean({ description: 'the instance that answered' }),
+});
+export type InstanceView = Static<typeof InstanceViewSchema>;
+
+export const FLEET_STATES = ['off', 'connecting', 'ok', 'degraded'] as const;
+export type FleetState = (typeof FLEET_STATES)[number];
+
+/** GET /api/v1/fleet: the instances acting as one through Redis (`off`: this one alone). */
+export const FleetViewSchema = Type.Object({
+  name: Nullable(Type.String()),
+  state: literals(FLEET_STATES),
+  since: Type.Number(),
+  error: Nullable(Type.String({ description: 'why the fleet is degraded' })),
+  version: Type.Integer({ description: 'the highest fleet change applied here' }),
+  self: Type.String({ description: "this instance's id" }),
+  instances: Type.Array(InstanceViewSchema),
+});
+export type FleetView = Static<typeof FleetViewSchema>;
+
 /** Live feed (GET /api/v1/live, WebSocket), server → client. */
 export type FeedMessage =
   | { type: 'snapshot'; at: number; services: ServiceView[]; events: EventView[] }
   | { type: 'changes'; at: number; services: ServiceView[]; removed: string[] }
   | { type: 'event'; event: EventView }
+  | { type: 'fleet'; fleet: FleetView }
   | { type: 'heartbeat'; at: number };
 
 export const ROLES = ['viewer', 'operator'] as const;

@@ -73,7 +73,10 @@ export interface ServiceStats {
   /** Whole-request duration, cumulative counts per LATENCY_BUCKETS_MS bucket (+Inf last), and the sum. */
   duration: number[];
   durationSumMs: number;
-  hedged: number;
+  /** Tries moved to another peer because their connection was late (`connectHedge`). */
+  connectHedges: number;
+  /** Twins sent to another peer while a stalled try still waits (`hedge.methods`). */
+  hedges: number;
   rescued: number;
   probes: { ok: number; failed: number };
   peers: PeerStats[];
@@ -86,6 +89,8 @@ export interface ServiceStats {
 export interface WorkerStats {
   worker: number;
   at: number;
+  /** The front serving clients (docs/http-front.md); absent before the worker listens. */
+  front?: 'native' | 'node';
   services: ServiceStats[];
 }
 

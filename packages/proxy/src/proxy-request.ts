@@ -18,8 +18,8 @@ const REWRITTEN = headerDrop(['content-length', 'x-forwarded-for', 'x-forwarded-
 
 /**
  * One client request through its tries: picks a peer this request has not tried, dispatches,
- * classifies a failure, ejects, retries while the rules of DESIGN.md allow, and streams the
- * chosen response back. Nothing is retried once response bytes went to the client.
+ * classifies a failure, ejects, retries while the rules of `retry` (docs/config.md) allow, and
+ * streams the chosen response back. Nothing is retried once response bytes went to the client.
  */
 export class ProxyRequest implements ExchangeOwner {
   readonly id: string;
@@ -36,6 +36,7 @@ export class ProxyRequest implements ExchangeOwner {
   /** Tries that may still produce the response (usually one). */
   private live: UpstreamTry[] = [];
   private lastFailure: TryFailure | null = null;
+  /** Tries rescued from a dead peer: each gives its try back (see triesLeft). */
   private rescues = 0;
   /** Tries undici has not finished with (the body is theirs to read until then). */
   private openTries = 0;
@@ -98,13 +99,14 @@ export class ProxyRequest implements ExchangeOwner {
   }
 
   /**
-   * Starts a try on a peer this request has not tried. Returns false when none is left (or no try
-   * is allowed); with nothing else in flight the request then fails.
+   * Starts a try on a peer this request has not tried. Callers checked mayTryAgain (the first try
+   * always may). Returns false when no peer is left; with nothing else in flight the request then
+   * fails.
    */
   private nextTry(): boolean {
     const service = this.service;
     const now = Date.now();
-    const peer = this.tried.length < service.config.retry.tries + this.rescues ? this.pickPeer(now) : null;
+    const peer = this.pickPeer(now);
     if (peer === null) {
       if (this.live.length > 0) return false;
       // No pod podgate knows of is alive: say so at once, rather than a 502 for the last failure.
@@ -184,7 +186,7 @@ export class ProxyRequest implements ExchangeOwner {
         return false;
       }
     } else {
-      service.table.reportSuccess(peer);
+      service.table.reportSuccess(peer, now);
     }
     // This try wins: every other one in flight is dropped.
     if (this.live.length !== 1 || this.live[0] !== attempt) {
@@ -261,39 +263,61 @@ export class ProxyRequest implements ExchangeOwner {
     this.retryOrGiveUp();
   }
 
-  /** The sweep found this try still waiting for its connection: it was never sent, so move it. */
-  moveLateTry(attempt: UpstreamTry): void {
-    if (!this.body.replayable() || this.tried.length >= this.service.config.retry.tries || this.pastDeadline()) return;
+  /** The sweep found this try still waiting for its connection past the late mark (its peer is probed). */
+  onTryLate(late: UpstreamTry): void {
+    this.connectHedge(late);
+  }
+
+  /** The sweep found this try without a response header past the stall mark (its peer is probed). */
+  onTryStalled(_stalled: UpstreamTry): void {
+    if (this.service.config.hedge.methods.includes(this.ex.method)) this.hedge();
+  }
+
+  /** Connect hedge (`connectHedge`): the late try was never sent, so it moves to another peer. */
+  private connectHedge(late: UpstreamTry): void {
+    if (!this.mayTryAgain()) return;
     if (!this.nextTry()) return; // nowhere else to go: keep waiting on it
-    this.dropLive(attempt);
-    attempt.abandon();
-    this.service.counters.hedged++;
+    this.dropLive(late);
+    late.abandon();
+    this.service.counters.connectHedges++;
   }
 
-  /** The sweep found this try stalled and its method may be sent twice: race a twin on another peer. */
-  hedgeTry(_stalled: UpstreamTry): void {
-    if (!this.body.replayable() || this.live.length > 1 || this.tried.length >= this.service.config.retry.tries || this.pastDeadline()) return;
-    if (this.nextTry()) this.service.counters.hedged++;
+  /** Hedge (`hedge.methods`): the stalled try keeps waiting while a twin races it on another peer. */
+  private hedge(): void {
+    if (this.live.length > 1 || !this.mayTryAgain()) return;
+    if (this.nextTry()) this.service.counters.hedges++;
   }
 
-  /** `retry.deadlineMs` bounds every second try — retries, moves and hedges alike (nginx's `proxy_next_upstream_timeout`). */
-  private pastDeadline(): boolean {
-    return Date.now() - this.start >= this.service.config.retry.deadlineMs;
+  /**
+   * Tries this request may still start. `retry.tries` counts every try started, the first
+   * included: retries, connect hedges (the moved try) and hedges (the twin) each use one up. A try
+   * rescued from a dead peer gives its try back, since it cost no live pod anything, so its re-send
+   * (or a later try) is not lost to it (docs/failover.md, "How tries are counted").
+   */
+  private triesLeft(): number {
+    return this.service.config.retry.tries + this.rescues - this.tried.length;
+  }
+
+  /**
+   * What every try after the first needs, whatever started it (a retry, a connect hedge, a hedge):
+   * a try left, inside `retry.deadline` (nginx's `proxy_next_upstream_timeout`), and a body that
+   * can be sent again.
+   */
+  private mayTryAgain(): boolean {
+    return this.triesLeft() > 0 && Date.now() - this.start < this.service.config.retry.deadlineMs && this.body.replayable();
   }
 
   /**
    * Its peer is dead and this try will never be answered: re-send it now, as a retry of a
    * `timeout`, when the rules allow; otherwise fail it now rather than at the response timeout.
    */
-  rescueTry(attempt: UpstreamTry): boolean {
+  rescueTry(attempt: UpstreamTry): void {
     this.dropLive(attempt);
     attempt.abandon();
-    // A try lost to a dead pod does not use up the request's tries: it cost no live pod anything.
-    this.rescues++;
-    if (this.live.length > 0) return true;
+    this.rescues++; // its try is given back: see triesLeft
+    if (this.live.length > 0) return; // a twin is still running
     this.lastFailure = { cause: 'header_timeout', class: 'timeout', message: `upstream stopped answering (peer found dead), upstream: "${attempt.peer.address}"` };
     this.retryOrGiveUp();
-    return true;
   }
 
   private dropLive(attempt: UpstreamTry): void {
@@ -309,15 +333,13 @@ export class ProxyRequest implements ExchangeOwner {
   }
 
   /**
-   * DESIGN.md's retry rules: tries left, inside the deadline, a replayable body, and either a
-   * connect-phase failure (the pod never saw the request: always retried, outside the budget) or a
-   * class that `on` names, for a method `on` allows, within the retry budget.
+   * The retry rules: another try allowed (mayTryAgain), and either a connect-phase failure
+   * (the pod never saw the request: always retried, outside the budget) or a class that `on`
+   * names, for a method `on` allows, within the retry budget.
    */
   private mayRetry(failure: TryFailure): boolean {
     const retry = this.service.config.retry;
-    if (this.tried.length >= retry.tries + this.rescues) return false;
-    if (this.pastDeadline()) return false;
-    if (!this.body.replayable()) return false;
+    if (!this.mayTryAgain()) return false;
     if (CONNECT_PHASE_CAUSES.has(failure.cause)) return true;
     if (!retry.on.includes(failure.class) || !this.retryNonIdempotent) return false;
     if (this.service.retryBudget.tryWithdraw(Date.now())) return true;

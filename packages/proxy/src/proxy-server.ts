@@ -6,7 +6,11 @@ import { pino, type Logger } from 'pino';
 import type { Pool } from 'undici';
 import { sendClientError, type ClientErrorCode } from './client-error.js';
 import type { ClientExchange } from './front/client-exchange.js';
+import type { Front, FrontKind, FrontOptions } from './front/front.js';
+import { chooseFront } from './front/front-choice.js';
 import { HttpFront } from './front/http-front.js';
+import { NodeHttpFront } from './front/node-http-front.js';
+import type { HttpCommon } from './front/node-parser.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ProxyRequest } from './proxy-request.js';
 import { hasBody, readBody, RequestBody } from './request-body.js';
@@ -20,6 +24,8 @@ export interface ProxyServerOptions {
   onPeerEvent?: (event: PeerEvent) => void;
   /** Things worth an event in the primary's log (rescues). */
   onNotice?: (notice: DataPlaneNotice) => void;
+  /** A stand-in for node's `_http_common`, for the parser self-test to check (tests). */
+  httpCommon?: HttpCommon | null;
 }
 
 // Stalled and late tries are looked for this often: the floor of how fast a dead pod is noticed.
@@ -29,7 +35,7 @@ const SWEEP_MS = 25;
 const MAX_HEADER_FIELDS = 1000;
 
 /**
- * The data plane: an HTTP/1.1 server (front/http-front.ts) that routes each request to a service by Host and path
+ * The data plane: an HTTP/1.1 server (a front: front/front.ts) that routes each request to a service by Host and path
  * prefix and forwards it through that service's peers. Peer sets come from outside (discovery in
  * the same process today, messages from the primary with several workers).
  */
@@ -38,7 +44,10 @@ export class ProxyServer implements ProxyContext {
   private readonly config: PodgateConfig;
   private readonly services = new Map<string, ServiceRuntime>();
   private router = new Router<ServiceRuntime>([]);
-  private readonly front: HttpFront;
+  /** Chosen as the server starts listening (`front:` and the parser self-test). */
+  private front: Front | null = null;
+  private readonly frontOptions: FrontOptions;
+  private readonly httpCommon: HttpCommon | null | undefined;
   private readonly onPeerEvent: (event: PeerEvent) => void;
   private readonly idPrefix = randomBytes(4).toString('hex');
   private nextId = 0;
@@ -51,7 +60,7 @@ export class ProxyServer implements ProxyContext {
     this.onPeerEvent = options.onPeerEvent ?? (() => undefined);
     this.onNotice = options.onNotice ?? (() => undefined);
     const client = options.config.client;
-    this.front = new HttpFront({
+    this.frontOptions = {
       maxHeaderBytes: client.maxHeaderBytes,
       headerTimeoutMs: client.headerTimeoutMs,
       requestTimeoutMs: client.requestTimeoutMs,
@@ -59,7 +68,8 @@ export class ProxyServer implements ProxyContext {
       onExchange: this.accept,
       requestId: () => this.requestId(),
       onParseError: (code, id) => this.logger.debug({ req: id, code }, 'client error'),
-    });
+    };
+    this.httpCommon = options.httpCommon;
     for (const service of options.config.services) this.addService(service);
     this.sweepTimer = setInterval(() => {
       const now = Date.now();
@@ -68,12 +78,19 @@ export class ProxyServer implements ProxyContext {
     this.sweepTimer.unref();
   }
 
-  listen(): Promise<AddressInfo> {
+  /** Chooses the front (docs/http-front.md, "Which front serves") and listens. */
+  async listen(): Promise<AddressInfo> {
+    this.front ??= await this.startFront();
     return this.front.listen(this.config.listen.host, this.config.listen.port);
   }
 
   get address(): AddressInfo | null {
-    return this.front.address;
+    return this.front?.address ?? null;
+  }
+
+  /** The front serving clients: null until listen(). */
+  get frontKind(): FrontKind | null {
+    return this.front?.kind ?? null;
   }
 
   service(name: string): ServiceRuntime | undefined {
@@ -140,13 +157,13 @@ export class ProxyServer implements ProxyContext {
 
   /** Cumulative counters of every service, for the primary. */
   stats(worker: number): WorkerStats {
-    return { worker, at: Date.now(), services: [...this.services.values()].map((s) => s.stats()) };
+    return { worker, at: Date.now(), front: this.front?.kind, services: [...this.services.values()].map((s) => s.stats()) };
   }
 
   /** Stops accepting, lets in-flight requests end (up to `graceMs`), then closes pools. */
   async close(graceMs = 10_000): Promise<void> {
     clearInterval(this.sweepTimer);
-    await this.front.close(graceMs);
+    await this.front?.close(graceMs);
     await Promise.all([...this.services.values()].map((s) => s.close(Date.now())));
   }
 
@@ -166,6 +183,18 @@ export class ProxyServer implements ProxyContext {
       retries: tried.length === 0 ? 0 : tried.length - 1,
       peers,
     });
+  }
+
+  private async startFront(): Promise<Front> {
+    const start = performance.now();
+    const { kind, problem } = await chooseFront(this.config.front, this.httpCommon);
+    const ms = Math.round((performance.now() - start) * 10) / 10;
+    if (problem !== null) {
+      this.logger.warn({ front: kind, selfTest: problem }, `node's HTTP parser failed podgate's self-test (${problem}): serving with the node:http front`);
+    } else {
+      this.logger.debug({ front: kind, selfTestMs: ms }, `serving with the ${kind} front`);
+    }
+    return kind === 'native' ? new HttpFront(this.frontOptions) : new NodeHttpFront(this.frontOptions);
   }
 
   private rebuildRouter(): void {

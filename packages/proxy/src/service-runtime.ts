@@ -31,8 +31,10 @@ export interface ServiceCounters {
   /** Whole-request durations per LATENCY_BUCKETS_MS bucket (+Inf last), and their sum. */
   duration: Uint32Array;
   durationSumMs: number;
-  /** Second tries started while the first was still running (connect late, or stalled and hedgeable). */
-  hedged: number;
+  /** Connect hedges: tries moved to another peer because their connection was late (`connectHedge`). */
+  connectHedges: number;
+  /** Hedges: twins sent to another peer while a stalled try still waits (`hedge.methods`). */
+  hedges: number;
   /** Tries re-sent because their peer was found dead while they waited for a response header. */
   rescued: number;
   probes: { ok: number; failed: number };
@@ -64,7 +66,8 @@ export class ServiceRuntime {
     responses: {},
     duration: new Uint32Array(LATENCY_BUCKETS_MS.length + 1),
     durationSumMs: 0,
-    hedged: 0,
+    connectHedges: 0,
+    hedges: 0,
     rescued: 0,
     probes: { ok: 0, failed: 0 },
   };
@@ -73,6 +76,9 @@ export class ServiceRuntime {
   /** Response-header and connect times of the last ~10 s: what "stalled" and "late" mean here. */
   readonly headerLatency = new WindowHistogram();
   readonly connectLatency = new WindowHistogram();
+  /** When any peer of this service last sent a response header. */
+  lastAnswerAt = 0;
+  readonly retryBudget: RetryBudget;
   private readonly notify: (notice: DataPlaneNotice) => void;
   /**
    * Set while DNS gives no address, to explain the 503: no answer yet, the name has no records, or
@@ -130,15 +136,15 @@ export class ServiceRuntime {
 
   /**
    * Runs a few times a second: slow-start weights, then the tries that need help — a try still
-   * without its connection past the late mark moves to another peer and its peer is probed; a
-   * sent try without a response header past the stall mark gets its peer probed (and a hedged
-   * twin when its method allows). A peer that fails its probe is dead: its waiting tries are
-   * rescued at once instead of after the response timeout.
+   * without its connection past the late mark, or a sent try without a response header past the
+   * stall mark, gets its peer probed and is reported to its request, which decides whether and
+   * where another try goes (a connect hedge, a hedge). A peer that fails its probe is dead: its
+   * waiting tries are rescued at once instead of after the response timeout.
    */
   sweep(now: number): void {
     this.table.tick(now);
     if (this.inflight.size === 0) return;
-    const { rescue, connectHedge, hedge } = this.config;
+    const { rescue, connectHedge } = this.config;
     // With no recent answers to learn from, the floor alone is the mark.
     const stallMs = Math.max(rescue.minStallMs, rescue.stallFactor * (this.headerLatency.quantile(0.99, now) ?? 0));
     const lateMs = Math.max(connectHedge.minDelayMs, connectHedge.factor * (this.connectLatency.quantile(0.99, now) ?? 0));
@@ -155,12 +161,12 @@ export class ServiceRuntime {
         if (connectHedge.enabled && !t.late && age > lateMs) {
           t.late = true;
           this.suspectPeer(t);
-          t.request.moveLateTry(t);
+          t.request.onTryLate(t);
         }
       } else if (rescue.enabled && !t.stalled && (age > stallMs || (age > rescue.minStallMs && this.silent(t.peer, now, rescue.minStallMs)))) {
         t.stalled = true;
         this.suspectPeer(t);
-        if (hedge.methods.includes(t.request.method)) t.request.hedgeTry(t);
+        t.request.onTryStalled(t);
       } else if (t.stalled && t.peer.lastAnswerAt < t.peer.lastProbeOk && now - t.peer.lastProbeOk > stallMs * 2 ** Math.max(0, t.peer.quietProbes - 1)) {
         // Still nothing from the peer since its probe passed. A connect can pass on a pod that is
         // gone (it went after the probe; a kernel's accept queue took the probe) or hung (its
@@ -179,9 +185,6 @@ export class ServiceRuntime {
   private silent(peer: Peer<Pool>, now: number, ms: number): boolean {
     return now - peer.lastAnswerAt > ms && now - this.lastAnswerAt < ms;
   }
-
-  /** When any peer of this service last sent a response header. */
-  lastAnswerAt = 0;
 
   /**
    * A try is late or stalled: its peer gets no new requests until a probe says it is alive. A
@@ -246,7 +249,8 @@ export class ServiceRuntime {
     let rescued = 0;
     for (const t of [...this.inflight]) {
       if (t.peer !== peer || t.settled || t.abandoned || t.headersReceived || t.request.committed) continue;
-      if (t.request.rescueTry(t)) rescued++;
+      t.request.rescueTry(t);
+      rescued++;
     }
     if (rescued > 0) {
       this.counters.rescued += rescued;
@@ -299,7 +303,8 @@ export class ServiceRuntime {
       responses: { ...c.responses },
       duration: Array.from(c.duration),
       durationSumMs: c.durationSumMs,
-      hedged: c.hedged,
+      connectHedges: c.connectHedges,
+      hedges: c.hedges,
       rescued: c.rescued,
       probes: { ...c.probes },
       peers: this.table.list().map((p) => ({
@@ -324,8 +329,6 @@ export class ServiceRuntime {
     );
     this.probeTerminating();
   }
-
-  readonly retryBudget: RetryBudget;
 
   /** Why no peer can be picked, in one line for the 503 body. */
   noPeerReason(): string {

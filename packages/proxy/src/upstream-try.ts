@@ -3,14 +3,14 @@ import type { Dispatcher, Pool } from 'undici';
 import { bodyFlushed } from './body-pool.js';
 import type { ProxyRequest } from './proxy-request.js';
 
-/** Reason given to undici when podgate drops a try it no longer needs (moved, rescued, lost a hedge). */
+/** Reason given to undici when podgate drops a try it no longer needs (connect-hedged, rescued, lost a hedge). */
 export const ABANDONED = Object.assign(new Error('try abandoned by podgate'), { code: 'PODGATE_TRY_ABANDONED' });
 
 /**
  * One try of a request on one peer: an undici dispatch handler (the native callback API, which
  * hands over raw header buffers without parsing them into an object). It reports back to its
  * ProxyRequest, which decides between committing the response, retrying and failing. Several
- * tries of one request can be in flight at once (a moved, hedged or rescued try); only one wins.
+ * tries of one request can be in flight at once (a connect hedge, a hedge or a rescue); only one wins.
  */
 export class UpstreamTry implements Dispatcher.DispatchHandler {
   readonly request: ProxyRequest;

@@ -49,7 +49,7 @@ describe('connect hedging', () => {
     expect(value.status).toBe(200);
     expect(JSON.parse(value.body).pod).toBe('good');
     expect(ms).toBeLessThan(500);
-    expect(s.service.counters.hedged).toBe(1);
+    expect(s.service.counters.connectHedges).toBe(1);
     // The late connect made podgate probe the peer; the probe timed out: it is out.
     await new Promise((r) => setTimeout(r, 400));
     expect(s.peer(dead.host)).toMatchObject({ state: 'ejected', reason: 'stalled' });
@@ -181,11 +181,11 @@ describe('hedged tries', () => {
     const get = await timed(() => nodeRequest(`${s.url}/echo`, {}));
     expect(get.value.status).toBe(200);
     expect(get.ms).toBeLessThan(800);
-    expect(s.service.counters.hedged).toBe(1);
+    expect(s.service.counters.hedges).toBe(1);
     const post = await timed(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'x' }));
     expect(post.value.status).toBe(200);
     expect(post.ms).toBeGreaterThanOrEqual(1400);
-    expect(s.service.counters.hedged).toBe(1);
+    expect(s.service.counters.hedges).toBe(1);
   });
 
   it('starts no hedge once the retry deadline has passed', async () => {
@@ -195,7 +195,7 @@ describe('hedged tries', () => {
     const s = await proxyOver([`127.${SUBNET}.4.3`, good.host], { timeouts: { responseHeaderMs: 800 }, retry: { deadlineMs: 100 } });
     const get = await nodeRequest(`${s.url}/echo`, {});
     expect(get.status).toBe(504);
-    expect(s.service.counters.hedged).toBe(0);
+    expect(s.service.counters.hedges).toBe(0);
     expect(good.served).toBe(0);
   });
 });

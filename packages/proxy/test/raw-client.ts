@@ -3,6 +3,7 @@ import net from 'node:net';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import { ProxyServer } from '../src/index.js';
+import type { FrontSetting } from '../src/front/front-choice.js';
 import { proxyConfig, serviceConfig } from '@podgate/lab';
 
 export interface RawResponse {
@@ -121,9 +122,10 @@ export const MAX_BODY_BYTES = 4096;
 
 /**
  * A proxy over two lab pods on 127.213.<net>.1-2, with the fixture's client limits except short
- * header/request timeouts, and small body limits so the streamed-body path is cheap to reach.
+ * header/request timeouts, and small body limits so the streamed-body path is cheap to reach;
+ * `front` serves its clients.
  */
-export async function startHostileHarness(net: number): Promise<HostileHarness> {
+export async function startHostileHarness(net: number, front: FrontSetting = 'native'): Promise<HostileHarness> {
   const pods = [
     await LabPod.start({ name: 'pod-1', host: `127.213.${net}.1`, port: POD_PORT }),
     await LabPod.start({ name: 'pod-2', host: `127.213.${net}.2`, port: POD_PORT }),
@@ -131,8 +133,10 @@ export async function startHostileHarness(net: number): Promise<HostileHarness> 
   const config = proxyConfig([serviceConfig('svc', POD_PORT, { body: { bufferBytes: BUFFER_BYTES, maxBytes: MAX_BODY_BYTES } })]);
   config.client.headerTimeoutMs = HEADER_TIMEOUT_MS;
   config.client.requestTimeoutMs = REQUEST_TIMEOUT_MS;
+  config.front = front;
   const proxy = new ProxyServer({ config, logger: pino({ level: 'silent' }) });
   const { port } = await proxy.listen();
+  expect(proxy.frontKind).toBe(front);
   proxy.setAddresses('svc', pods.map((p) => p.host));
   return {
     proxy,
@@ -177,6 +181,9 @@ export async function expectStillServing(h: HostileHarness): Promise<void> {
   expect(echoes(x)[0]?.bodyBytes).toBe(2);
   for (const pod of h.pods) expect(h.proxy.service('svc')?.table.get(`${pod.host}:${POD_PORT}`)?.state).toBe('active');
 }
+
+/** Both fronts, for suites that run against each (docs/http-front.md, "Which front serves"). */
+export const FRONTS = ['native', 'node'] as const;
 
 /** A podgate JSON error body's code. */
 export function errorCode(r: RawResponse | undefined): string | undefined {

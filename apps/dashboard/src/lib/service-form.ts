@@ -1,8 +1,9 @@
-import type { ApiError, ServiceInput } from '@podgate/protocol';
+import { checkDnsName, checkPathPrefix, checkRouteHost, checkServiceName, serviceOwnFields, type ApiError, type ServiceInput, type StringCheck } from '@podgate/protocol';
 
 /*
- * The add-service form: the same rules the API applies to a new service (apps/podgate's config
- * checks), so most mistakes are named at the field before anything is sent. The server stays the
+ * The add-service form: the rules the API applies to a new service, imported from
+ * @podgate/protocol (the checks and the port's range of the config schema), so most mistakes are
+ * named at the field, in the server's words, before anything is sent. The server stays the
  * authority: its 400/409 are mapped back onto the same fields.
  */
 
@@ -14,58 +15,37 @@ export type ServiceFormErrors = Partial<Record<ServiceFormField, string>>;
 
 export const EMPTY_SERVICE_FORM: ServiceFormValues = { name: '', dnsName: '', port: '', pathPrefix: '/', host: '' };
 
-// RFC 1123 label: a-z, 0-9 and '-', not starting or ending with '-'.
-const LABEL_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-
-/** RFC 1123 host name: labels of 1-63 chars, 253 chars in all, an optional final dot. */
-export function isDnsName(name: string): boolean {
-  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
-  if (bare.length === 0 || bare.length > 253) return false;
-  return bare.split('.').every((label) => label.length <= 63 && LABEL_RE.test(label));
+/** A required field checked by a shared rule: its reason, or null. */
+function required(check: StringCheck<unknown>): (text: string) => string | null {
+  return (text) => {
+    if (text === '') return 'is required';
+    const checked = check(text);
+    return 'error' in checked ? checked.error : null;
+  };
 }
 
-export function checkName(text: string): string | null {
+/** The port as the config schema bounds it (`port: integer 1-65535`), typed as text. */
+function checkPort(text: string): string | null {
+  const { min, max } = serviceOwnFields.port;
   if (text === '') return 'is required';
-  if (text.length > 63) return `must be at most 63 characters (has ${text.length})`;
-  if (!LABEL_RE.test(text)) return "must be an RFC 1123 label: a-z, 0-9 and '-', starting and ending with a letter or digit";
-  return null;
-}
-
-export function checkDnsName(text: string): string | null {
-  if (text === '') return 'is required';
-  if (!isDnsName(text.toLowerCase())) return "is not a valid DNS name (labels of a-z, 0-9 and '-', 1-63 chars each, 253 in all)";
-  return null;
-}
-
-export function checkPort(text: string): string | null {
-  if (text === '') return 'is required';
-  if (!/^[0-9]+$/.test(text)) return 'must be a whole number from 1 to 65535';
+  if (!/^[0-9]+$/.test(text)) return `must be a whole number ${min}-${max}`;
   const port = Number(text);
-  if (port < 1 || port > 65535) return 'must be from 1 to 65535';
-  return null;
-}
-
-export function checkPathPrefix(text: string): string | null {
-  if (text === '') return 'is required';
-  if (!text.startsWith('/')) return 'must start with "/"';
-  if (/[\s?#]/.test(text)) return 'must be a path without spaces, query or fragment';
+  if (port < min || port > max) return `must be ${min}-${max}`;
   return null;
 }
 
 /** Optional: empty means any host. */
-export function checkHost(text: string): string | null {
+function checkHost(text: string): string | null {
   if (text === '') return null;
-  if (text.includes('*')) return 'wildcards are not supported (list each host)';
-  if (text.includes(':')) return 'must not include a port (routes match the Host header without it)';
-  if (!isDnsName(text.toLowerCase().replace(/\.$/, ''))) return 'is not a valid host name';
-  return null;
+  const checked = checkRouteHost(text);
+  return 'error' in checked ? checked.error : null;
 }
 
 const CHECKS: Record<ServiceFormField, (text: string) => string | null> = {
-  name: checkName,
-  dnsName: checkDnsName,
+  name: required(checkServiceName),
+  dnsName: required(checkDnsName),
   port: checkPort,
-  pathPrefix: checkPathPrefix,
+  pathPrefix: required(checkPathPrefix),
   host: checkHost,
 };
 
@@ -84,11 +64,18 @@ export function validateServiceForm(values: ServiceFormValues): ServiceFormError
   return errors;
 }
 
-/** The API body for valid values. */
+/** The API body for valid values, normalised by the same rules (DNS name and host lower-cased, the host's final dot dropped). */
 export function toServiceInput(values: ServiceFormValues): ServiceInput {
-  const host = values.host.trim().toLowerCase().replace(/\.$/, '');
-  const route = host === '' ? { pathPrefix: values.pathPrefix.trim() } : { host, pathPrefix: values.pathPrefix.trim() };
-  return { name: values.name.trim(), dnsName: values.dnsName.trim().toLowerCase(), port: Number(values.port.trim()), routes: [route] };
+  const host = normalised(checkRouteHost, values.host.trim());
+  const pathPrefix = values.pathPrefix.trim();
+  const route = host === '' ? { pathPrefix } : { host, pathPrefix };
+  return { name: values.name.trim(), dnsName: normalised(checkDnsName, values.dnsName.trim()), port: Number(values.port.trim()), routes: [route] };
+}
+
+/** A checked field's normalised value; the text as it is when empty (or not valid: the form refuses to send then). */
+function normalised(check: StringCheck<string>, text: string): string {
+  const checked = check(text);
+  return 'value' in checked ? checked.value : text;
 }
 
 /**

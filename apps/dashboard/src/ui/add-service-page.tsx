@@ -1,3 +1,4 @@
+import { SERVICE_NAME_MAX, serviceOwnFields } from '@podgate/protocol';
 import { useState, type FormEvent } from 'react';
 import { useCanOperate } from '../hooks/session-context.js';
 import { navigate } from '../hooks/use-hash-route.js';
@@ -23,10 +24,12 @@ interface FieldSpec {
   inputMode?: 'numeric';
 }
 
+const PORT = serviceOwnFields.port;
+
 const FIELDS: FieldSpec[] = [
-  { field: 'name', label: 'Name', hint: "a-z, 0-9 and '-', at most 63 characters", placeholder: 'image-lobby' },
+  { field: 'name', label: 'Name', hint: `a-z, 0-9 and '-', at most ${SERVICE_NAME_MAX} characters`, placeholder: 'image-lobby' },
   { field: 'dnsName', label: 'DNS name', hint: "the headless Service's name; one pod per address", placeholder: 'image-lobby.cloud.svc.cluster.local' },
-  { field: 'port', label: 'Port', hint: 'the port the pods listen on, 1-65535', placeholder: '8080', inputMode: 'numeric' },
+  { field: 'port', label: 'Port', hint: `the port the pods listen on, ${PORT.min}-${PORT.max}`, placeholder: '8080', inputMode: 'numeric' },
   { field: 'pathPrefix', label: 'Path prefix', hint: 'requests whose path starts with this go to the service', placeholder: '/' },
   { field: 'host', label: 'Host', hint: 'optional: only requests for this Host header (no port, no wildcard)', placeholder: 'api.example.com' },
 ];

@@ -1,4 +1,4 @@
-import { ApiErrorSchema, PEER_ACTIONS } from '@podgate/protocol';
+import { ApiErrorSchema, PEER_ACTIONS, SERVICE_NAME_MAX } from '@podgate/protocol';
 
 /*
  * The admin API's params, querystrings and probe replies. Bodies and the other replies are the
@@ -10,14 +10,14 @@ import { ApiErrorSchema, PEER_ACTIONS } from '@podgate/protocol';
 
 export const ServiceParamsSchema = {
   type: 'object',
-  properties: { name: { type: 'string', minLength: 1, maxLength: 63 } },
+  properties: { name: { type: 'string', minLength: 1, maxLength: SERVICE_NAME_MAX } },
   required: ['name'],
 } as const;
 
 export const PeerActionParamsSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 63 },
+    name: { type: 'string', minLength: 1, maxLength: SERVICE_NAME_MAX },
     // ip:port; the longest is a bracketed IPv6 address with a port, 47 characters.
     address: { type: 'string', minLength: 1, maxLength: 64 },
     action: { type: 'string', enum: [...PEER_ACTIONS] },

@@ -20,7 +20,8 @@ export interface MergedService {
   inFlight: number;
   retries: number;
   budgetExhausted: number;
-  hedged: number;
+  connectHedges: number;
+  hedges: number;
   rescued: number;
   probes: { ok: number; failed: number };
   responses: Map<string, number>;
@@ -37,7 +38,8 @@ function emptyService(name: string, view: ServiceView | null): MergedService {
     inFlight: 0,
     retries: 0,
     budgetExhausted: 0,
-    hedged: 0,
+    connectHedges: 0,
+    hedges: 0,
     rescued: 0,
     probes: { ok: 0, failed: 0 },
     responses: new Map(),
@@ -78,7 +80,8 @@ export function mergeStats(views: readonly ServiceView[], workers: readonly Work
       service.inFlight += stats.inFlight;
       service.retries += stats.retries;
       service.budgetExhausted += stats.budgetExhausted;
-      service.hedged += stats.hedged;
+      service.connectHedges += stats.connectHedges;
+      service.hedges += stats.hedges;
       service.rescued += stats.rescued;
       service.probes.ok += stats.probes.ok;
       service.probes.failed += stats.probes.failed;

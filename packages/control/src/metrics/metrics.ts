@@ -36,9 +36,11 @@ export class PodgateMetrics {
   private readonly dnsRefreshes: Counter<'service' | 'result'>;
   private readonly dnsLastSuccess: Gauge<'service'>;
   private readonly inFlight: Gauge<'service'>;
-  private readonly hedged: Counter<'service'>;
+  private readonly connectHedges: Counter<'service'>;
+  private readonly hedges: Counter<'service'>;
   private readonly rescued: Counter<'service'>;
   private readonly probes: Counter<'service' | 'result'>;
+  private readonly front: Gauge<'front'>;
 
   constructor(control: ControlApi) {
     this.control = control;
@@ -87,9 +89,26 @@ export class PodgateMetrics {
       registers,
     });
     this.inFlight = new Gauge({ name: 'podgate_in_flight_requests', help: 'Client requests in flight.', labelNames: ['service'], registers });
-    this.hedged = new Counter({ name: 'podgate_hedged_total', help: 'Second tries started while the first was still running (its connection late, or stalled and hedgeable).', labelNames: ['service'], registers });
+    this.connectHedges = new Counter({
+      name: 'podgate_connect_hedges_total',
+      help: 'Tries moved to another peer because their connection was late (connectHedge).',
+      labelNames: ['service'],
+      registers,
+    });
+    this.hedges = new Counter({
+      name: 'podgate_hedges_total',
+      help: 'Twins sent to another peer while a stalled try still waited (hedge.methods).',
+      labelNames: ['service'],
+      registers,
+    });
     this.rescued = new Counter({ name: 'podgate_rescued_total', help: 'Tries re-sent because their peer was found dead before it answered.', labelNames: ['service'], registers });
     this.probes = new Counter({ name: 'podgate_probes_total', help: 'Liveness probes of suspect peers, by result.', labelNames: ['service', 'result'], registers });
+    this.front = new Gauge({
+      name: 'podgate_front',
+      help: 'The front serving clients (docs/http-front.md): 1 for the one the data plane runs (native, or node when node\'s parser failed podgate\'s self-test), 0 for the other.',
+      labelNames: ['front'],
+      registers,
+    });
     this.unsubscribe = control.subscribe((change) => this.onChange(change));
   }
 
@@ -119,7 +138,7 @@ export class PodgateMetrics {
 
   private update(): void {
     const services = mergeStats(this.control.listServices(), this.control.workerStats());
-    for (const metric of [this.requests, this.tries, this.retries, this.budgetExhausted, this.ejections, this.peers, this.knownDead, this.panic, this.duration, this.dnsRefreshes, this.dnsLastSuccess, this.inFlight, this.hedged, this.rescued, this.probes]) {
+    for (const metric of [this.requests, this.tries, this.retries, this.budgetExhausted, this.ejections, this.peers, this.knownDead, this.panic, this.duration, this.dnsRefreshes, this.dnsLastSuccess, this.inFlight, this.connectHedges, this.hedges, this.rescued, this.probes]) {
       metric.reset();
     }
     const lastOk = new Map<string, number>();
@@ -134,7 +153,8 @@ export class PodgateMetrics {
       this.budgetExhausted.inc({ service }, s.budgetExhausted);
       this.duration.set({ service }, s.duration, s.durationSumMs / 1000);
       this.inFlight.set({ service }, s.inFlight);
-      this.hedged.inc({ service }, s.hedged);
+      this.connectHedges.inc({ service }, s.connectHedges);
+      this.hedges.inc({ service }, s.hedges);
       this.rescued.inc({ service }, s.rescued);
       this.probes.inc({ service, result: 'ok' }, s.probes.ok);
       this.probes.inc({ service, result: 'failed' }, s.probes.failed);
@@ -150,6 +170,8 @@ export class PodgateMetrics {
       }
     }
     this.lastOk = lastOk;
+    const fronts = new Set(this.control.workerStats().map((w) => w.front));
+    for (const front of ['native', 'node'] as const) this.front.set({ front }, fronts.has(front) ? 1 : 0);
     for (const [service, byReason] of this.ejectionCounts) {
       for (const [reason, n] of byReason) this.ejections.inc({ service, reason }, n);
     }

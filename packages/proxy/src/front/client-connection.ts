@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ClientExchange } from './client-exchange.js';
+import { NativeExchange } from './native-exchange.js';
 import { ChunkedBodyDecoder, ChunkedFramingError, type ChunkedBodyEvents } from './chunked-body.js';
 import { asksToClose, framingProblem } from './framing-rules.js';
 import type { HttpFront } from './http-front.js';
@@ -28,10 +28,10 @@ export class ClientConnection implements ChunkedBodyEvents {
   drainListener: (() => void) | null = null;
 
   /** Requests in order: the first is being answered, the rest wait. */
-  private readonly queue: ClientExchange[] = [];
+  private readonly queue: NativeExchange[] = [];
   private parser: NodeHttpParser | null;
   /** The request whose head or body is being read (the last of the queue once its head is in). */
-  private reading: ClientExchange | null = null;
+  private reading: NativeExchange | null = null;
   private headerFields: string[] | null = null;
   private headerUrl = '';
   /** When the message being read began (0: none is). */
@@ -147,7 +147,7 @@ export class ClientConnection implements ChunkedBodyEvents {
   }
 
   /** @internal an exchange's response ended */
-  responseEnded(ex: ClientExchange): void {
+  responseEnded(ex: NativeExchange): void {
     if (ex.closeAfter) {
       this.closeGracefully();
       return;
@@ -188,14 +188,14 @@ export class ClientConnection implements ChunkedBodyEvents {
     if (this.closing) this.closeGracefully();
   };
 
-  private readonly startHead = (head: ClientExchange): void => {
+  private readonly startHead = (head: NativeExchange): void => {
     if (this.queue[0] === head && !this.socket.destroyed) this.front.onExchange(head);
   };
 
   private closeGracefully(): void {
     this.closing = true;
     this.ignoreInput = true;
-    for (let i = 1; i < this.queue.length; i++) (this.queue[i] as ClientExchange).clientClosed();
+    for (let i = 1; i < this.queue.length; i++) (this.queue[i] as NativeExchange).clientClosed();
     this.queue.length = 0;
     this.resumeReading(PAUSED_BY_BODY | PAUSED_BY_QUEUE);
     this.socket.end();
@@ -467,7 +467,7 @@ export class ClientConnection implements ChunkedBodyEvents {
       this.headerFields = null;
       this.headerUrl = '';
     }
-    const ex = new ClientExchange(this, METHODS[method] ?? '', target ?? '', major, minor, headers ?? [], upgrade, keepAlive);
+    const ex = new NativeExchange(this, METHODS[method] ?? '', target ?? '', major, minor, headers ?? [], upgrade, keepAlive);
     if (keepAlive && asksToClose(ex.connection)) ex.keepAlive = false;
     const problem = framingProblem(ex.transferEncoding);
     if (problem !== null) {

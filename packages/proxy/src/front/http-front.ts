@@ -1,23 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { rawClientError } from '../client-error.js';
 import { ClientConnection } from './client-connection.js';
 import type { ClientExchange } from './client-exchange.js';
-
-export interface HttpFrontOptions {
-  /** Largest request head (request line and fields) in bytes; over it the answer is 431. */
-  maxHeaderBytes: number;
-  /** From a request's first byte to the end of its head. */
-  headerTimeoutMs: number;
-  /** From a request's first byte to the end of its body. */
-  requestTimeoutMs: number;
-  /** How long a connection may wait idle for its next request. */
-  keepAliveTimeoutMs: number;
-  /** Each request, in order per connection, once the ones before it were answered. */
-  onExchange: (ex: ClientExchange) => void;
-  /** A request id for podgate's own error answers. */
-  requestId: () => string;
-  onParseError?: (code: string, id: string) => void;
-}
+import { badFramingReply, parseErrorReply, requestTimeoutReply, type Front, type FrontOptions } from './front.js';
 
 // Timers are checked four times per header timeout, at least once a second.
 const MAX_CHECK_MS = 1000;
@@ -28,7 +12,8 @@ const MAX_CHECK_MS = 1000;
  * proxy, minus its per-request objects and streams: timeouts for slow clients, keep-alive,
  * pipelining in order, the 4xx answers to malformed requests, and a graceful close.
  */
-export class HttpFront {
+export class HttpFront implements Front {
+  readonly kind = 'native';
   readonly maxHeaderBytes: number;
   /** The lines a response that keeps the connection open carries (what node:http sends). */
   readonly keepAliveLines: string;
@@ -36,13 +21,13 @@ export class HttpFront {
 
   private readonly server: Server;
   private readonly connections = new Set<ClientConnection>();
-  private readonly options: HttpFrontOptions;
+  private readonly options: FrontOptions;
   private readonly timer: NodeJS.Timeout;
   private dateSecond = 0;
   private dateText = '';
   private closing = false;
 
-  constructor(options: HttpFrontOptions) {
+  constructor(options: FrontOptions) {
     this.options = options;
     this.maxHeaderBytes = options.maxHeaderBytes;
     this.onExchange = options.onExchange;
@@ -78,6 +63,11 @@ export class HttpFront {
     return this.dateText;
   }
 
+  /** @internal the parser self-test (canned-exchange.ts): a connection over an in-memory stream. */
+  adopt(socket: Socket): void {
+    this.onConnection(socket);
+  }
+
   /** @internal */
   forget(conn: ClientConnection): void {
     this.connections.delete(conn);
@@ -85,22 +75,17 @@ export class HttpFront {
 
   /** @internal the whole 4xx for a request node's parser refused */
   parseErrorReply(code: string): string {
-    const id = this.options.requestId();
-    this.options.onParseError?.(code, id);
-    if (code === 'HPE_HEADER_OVERFLOW') return rawClientError('PODGATE_HEADER_TOO_LARGE', 'request header block is too large', id);
-    return rawClientError('PODGATE_BAD_REQUEST', `malformed request (${code})`, id);
+    return parseErrorReply(this.options, code);
   }
 
   /** @internal the whole 400 for a request podgate's own framing rules refused */
   badRequestReply(message: string): string {
-    const id = this.options.requestId();
-    this.options.onParseError?.('PODGATE_BAD_FRAMING', id);
-    return rawClientError('PODGATE_BAD_REQUEST', message, id);
+    return badFramingReply(this.options, message);
   }
 
   /** @internal */
   requestTimeoutReply(): string {
-    return rawClientError('PODGATE_REQUEST_TIMEOUT', 'client took too long to send the request', this.options.requestId());
+    return requestTimeoutReply(this.options);
   }
 
   /**

@@ -29,7 +29,7 @@ export interface NodeHttpParser {
   [callback: number]: unknown;
 }
 
-interface HttpParserClass {
+export interface HttpParserClass {
   new (): NodeHttpParser;
   REQUEST: number;
   kOnMessageBegin: number;
@@ -41,11 +41,60 @@ interface HttpParserClass {
   kLenientNone: number;
 }
 
-const common = createRequire(import.meta.url)('_http_common') as { HTTPParser: HttpParserClass; methods: string[] };
+/** What podgate takes from node's `_http_common` module. */
+export interface HttpCommon {
+  HTTPParser: HttpParserClass;
+  methods: readonly string[];
+}
 
-export const HTTPParser = common.HTTPParser;
-/** llhttp's method numbers to names (the `method` argument of kOnHeadersComplete). */
-export const METHODS: readonly string[] = common.methods;
+function loadHttpCommon(): HttpCommon | null {
+  try {
+    return createRequire(import.meta.url)('_http_common') as HttpCommon;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * node's `_http_common`, or null on a Node without it. Checked by parser-self-test.ts before the
+ * native front is used: with a parser that fails it, nothing below is called.
+ */
+export const httpCommon: HttpCommon | null = loadHttpCommon();
+
+export const HTTPParser = httpCommon?.HTTPParser as HttpParserClass;
+
+/**
+ * llhttp's method numbers to names (the `method` argument of kOnHeadersComplete), as the parser
+ * itself numbers each name of node's `methods` list. Root cause of QUERY reaching pods as a request
+ * without a method: the list is in llhttp's order but its numbers have a gap (Node 20.20: the list
+ * holds 35 names, and QUERY, the 35th, is method 46); node's own server reads them from a table
+ * `_http_common` does not export.
+ */
+export const METHODS: readonly string[] = httpCommon === null ? [] : methodTable(httpCommon);
+
+export function methodTable(common: HttpCommon): string[] {
+  const table: string[] = [];
+  try {
+    const parser = new common.HTTPParser();
+    let method = -1;
+    parser[common.HTTPParser.kOnHeadersComplete] = (_major: number, _minor: number, _fields: unknown, number: number): number => {
+      method = number;
+      return 0;
+    };
+    for (const name of common.methods) {
+      parser.initialize(common.HTTPParser.REQUEST, {}, 0, common.HTTPParser.kLenientNone);
+      method = -1;
+      parser.execute(Buffer.from(`${name} / HTTP/1.1\r\n\r\n`, 'latin1'));
+      // llhttp numbers its methods below 64; anything else is not a method number.
+      if (Number.isInteger(method) && method >= 0 && method < 64) table[method] = name;
+    }
+    parser.close();
+  } catch {
+    // A parser that cannot do this fails the self-test (parser-self-test.ts) on its own.
+  }
+  // No holes: numbers llhttp does not use name no method.
+  return Array.from({ length: table.length }, (_, i) => table[i] ?? '');
+}
 
 // Parsers are native objects: reused across connections as node:http does (its pool keeps 1000).
 const POOL_SIZE = 1000;

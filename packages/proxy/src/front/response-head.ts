@@ -102,3 +102,17 @@ export function buildHead(status: number, statusText: string, raw: readonly Buff
   head[at] = 10;
   return head;
 }
+
+/**
+ * The fields scanResponseHeaders kept, as strings: [name, value, name, value, ...] (latin1, byte for
+ * byte). For the node:http front, whose ServerResponse frames the body itself.
+ */
+export function keptResponseFields(raw: readonly Buffer[], facts: HeadFacts): string[] {
+  scanResponseHeaders(raw, facts);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (keep[i] !== 1) continue;
+    out.push((raw[i] as Buffer).toString('latin1'), (raw[i + 1] as Buffer).toString('latin1'));
+  }
+  return out;
+}

@@ -1,16 +1,23 @@
-import { RETRY_ON_NAMES } from '@podgate/protocol';
-import { checkProbePath, checkDnsName, checkListen, checkNameserver, checkOrigin, checkPath, checkPathPrefix, checkRouteHost, checkToken, checkWorkers } from './addresses.js';
-import type { ObjectSpec } from './schema-types.js';
+import type { ObjectSpec } from './config-spec.js';
+import { RETRY_ON_NAMES } from './failure-class.js';
 
-// The one description of the config file. Defaults follow what the seed's nginx/OpenResty setup proved
-// (DESIGN.md, "The story it comes from"); the reason for each is in its doc text, which becomes docs/config.md.
+// The one description of the config file: the loader checks it, docs/config.md is rendered from it,
+// the admin API's body schema is built from it and the config types are derived from it (config.ts).
+// A key is added here and nowhere else. Defaults follow what the seed's nginx/OpenResty setup proved
+// (DESIGN.md, "The story it comes from"); the reason for each is in its doc text.
+//
+// Every spec is `as const satisfies ObjectSpec`: checked against the spec language, and kept literal
+// so that the types can be derived from it.
 
 const s = 1000;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+// Plain strings in the resolved type: they are compared with a request's method, which may be any token.
+const HEDGE_METHODS: readonly string[] = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'POST', 'PATCH'];
+
 /** Per-service policy: the keys of `defaults`, which every service may override key by key. */
-export const policySpec: ObjectSpec = {
+export const policySpec = {
   kind: 'object',
   doc: 'Policy applied to every service; each key can be overridden per service.',
   fields: {
@@ -168,7 +175,7 @@ export const policySpec: ObjectSpec = {
       fields: {
         methods: {
           kind: 'list',
-          item: { kind: 'enum', values: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'POST', 'PATCH'], doc: 'An HTTP method.' },
+          item: { kind: 'enum', values: HEDGE_METHODS, doc: 'An HTTP method.' },
           unique: true,
           default: ['GET', 'HEAD'],
           doc: 'Methods that may be sent twice at once. Add POST only when the pods can take a duplicate.',
@@ -182,7 +189,7 @@ export const policySpec: ObjectSpec = {
         path: {
           kind: 'string',
           typeDoc: 'path',
-          check: checkProbePath,
+          format: 'probePath',
           default: '',
           defaultDoc: 'none: a connect and `OPTIONS *`',
           doc: 'HTTP GET path whose 2xx/3xx answer passes the probe; empty for a connect and `OPTIONS *` (any status line passes: the process answers). Also asked of a peer whose stalled tries stay unanswered after it passed its probe: a process whose HTTP layer answers while its application is stuck fails it and is ejected, its tries re-sent.',
@@ -204,35 +211,35 @@ export const policySpec: ObjectSpec = {
       },
     },
   },
-};
+} as const satisfies ObjectSpec;
 
-export const routeSpec: ObjectSpec = {
+export const routeSpec = {
   kind: 'object',
   doc: 'A route: requests matching it go to this service. The longest matching prefix wins.',
   fields: {
     host: {
       kind: 'string',
       typeDoc: 'host name',
-      check: checkRouteHost,
+      format: 'routeHost',
       defaultDoc: 'any host',
       doc: 'Host header to match, without port, lower-cased. No wildcards. Omit to match any host.',
     },
     pathPrefix: {
       kind: 'string',
       typeDoc: 'path',
-      check: checkPathPrefix,
+      format: 'pathPrefix',
       required: true,
       doc: 'Path prefix, starting with `/`.',
     },
   },
-};
+} as const satisfies ObjectSpec;
 
 /** The keys a service has besides the policy keys it may override. */
-export const serviceOwnFields: ObjectSpec['fields'] = {
+export const serviceOwnFields = {
   dnsName: {
     kind: 'string',
     typeDoc: 'DNS name',
-    check: checkDnsName,
+    format: 'dnsName',
     required: true,
     doc: 'The headless Service\'s DNS name (e.g. `image-lobby-production.cloud.svc.cluster.local`), resolved for A and AAAA records; one peer per address.',
   },
@@ -241,27 +248,28 @@ export const serviceOwnFields: ObjectSpec['fields'] = {
     kind: 'list',
     item: routeSpec,
     nonEmpty: true,
+    maxItems: 64,
     default: [{ pathPrefix: '/' }],
     defaultDoc: '`[{ pathPrefix: / }]`',
-    doc: 'Which requests go to this service. Two services may not claim the same host + pathPrefix.',
+    doc: 'Which requests go to this service, at most 64. Two services may not claim the same host + pathPrefix.',
   },
-};
+} as const satisfies ObjectSpec['fields'];
 
-export const serviceSpec: ObjectSpec = {
+export const serviceSpec = {
   kind: 'object',
   doc: 'One service: a headless Service whose pods are the peers.',
   fields: { ...serviceOwnFields, ...policySpec.fields },
-};
+} as const satisfies ObjectSpec;
 
 /** Top-level keys except `services`, which is a map checked by resolveConfig. */
-export const rootSpec: ObjectSpec = {
+export const rootSpec = {
   kind: 'object',
   doc: 'The config file.',
   fields: {
     listen: {
       kind: 'string',
       typeDoc: '"host:port"',
-      check: checkListen,
+      format: 'listen',
       default: '127.0.0.1:8080',
       doc: 'Where the proxy accepts client traffic: `host:port` or `[v6]:port`. Port 0 picks a free port.',
     },
@@ -271,7 +279,7 @@ export const rootSpec: ObjectSpec = {
       fields: {
         nameservers: {
           kind: 'list',
-          item: { kind: 'string', typeDoc: 'IP[:port]', check: checkNameserver, doc: 'A nameserver.' },
+          item: { kind: 'string', typeDoc: 'IP[:port]', format: 'nameserver', doc: 'A nameserver.' },
           default: [],
           defaultDoc: 'none (required when services are configured)',
           doc: 'Cluster DNS servers as `ip:port` (port 53 if omitted), tried in order. Never taken from /etc/resolv.conf: the cluster DNS must be named explicitly.',
@@ -342,6 +350,12 @@ export const rootSpec: ObjectSpec = {
         },
       },
     },
+    front: {
+      kind: 'enum',
+      values: ['auto', 'native', 'node'],
+      default: 'auto',
+      doc: 'The HTTP/1.1 server that reads client requests ([http-front.md](http-front.md#which-front-serves)): `native`, podgate\'s own on node\'s internal parser (fastest); `node`, node:http\'s server; `auto`, native when the parser passes podgate\'s start-up self-test, else node (with a warning saying why). `native` with a parser that fails it stops podgate from starting.',
+    },
     log: {
       kind: 'object',
       doc: 'Logging.',
@@ -358,7 +372,7 @@ export const rootSpec: ObjectSpec = {
     workers: {
       kind: 'string',
       typeDoc: 'auto | integer 1-64',
-      check: checkWorkers,
+      format: 'workers',
       acceptNumber: true,
       default: 'auto',
       doc: 'Data-plane processes sharing the proxy port (node:cluster). `auto` = one per core; `1` runs everything in one process. The primary process (discovery, peer tables, admin API) comes on top.',
@@ -366,7 +380,7 @@ export const rootSpec: ObjectSpec = {
     stateDir: {
       kind: 'string',
       typeDoc: 'path',
-      check: checkPath,
+      format: 'nonEmpty',
       default: '.podgate',
       doc: 'Where runtime changes (services added and peers drained or ejected through the API) and the generated admin token are kept, relative to the working directory unless absolute. Created with mode 0700.',
     },
@@ -377,7 +391,7 @@ export const rootSpec: ObjectSpec = {
         listen: {
           kind: 'string',
           typeDoc: '"host:port"',
-          check: checkListen,
+          format: 'listen',
           default: '127.0.0.1:9901',
           doc: 'Where the admin API listens. A non-loopback address is refused (podgate does not start) unless tokens are configured, in `tokens` or the environment: podgate never generates a token for an admin API the network can reach.',
         },
@@ -387,8 +401,8 @@ export const rootSpec: ObjectSpec = {
             kind: 'object',
             doc: 'A bearer token.',
             fields: {
-              name: { kind: 'string', typeDoc: 'string', check: checkPath, required: true, doc: 'Who uses it: shown as the actor of their actions.' },
-              token: { kind: 'string', typeDoc: 'string', check: checkToken, required: true, doc: 'The secret, 16-256 printable characters.' },
+              name: { kind: 'string', typeDoc: 'string', format: 'nonEmpty', required: true, doc: 'Who uses it: shown as the actor of their actions.' },
+              token: { kind: 'string', typeDoc: 'string', format: 'token', required: true, doc: 'The secret, 16-256 printable characters.' },
               role: { kind: 'enum', values: ['viewer', 'operator'], required: true, doc: '`viewer` reads and watches; `operator` also adds and removes services and drains, ejects and restores peers.' },
             },
           },
@@ -398,7 +412,7 @@ export const rootSpec: ObjectSpec = {
         },
         allowedOrigins: {
           kind: 'list',
-          item: { kind: 'string', typeDoc: 'origin', check: checkOrigin, doc: 'An origin.' },
+          item: { kind: 'string', typeDoc: 'origin', format: 'origin', doc: 'An origin.' },
           default: [],
           doc: 'Browser origins (besides the admin address itself) allowed to open the live feed. The admin address itself is `http://` with `listen`\'s host (on loopback also `localhost`, `127.0.0.1` and `[::1]`) or the IP address a browser connected to, and `listen`\'s port; a name that merely resolves to it is not, so list the name you open the dashboard by when it is not `listen`\'s host, and any origin behind a proxy or port mapping.',
         },
@@ -424,6 +438,27 @@ export const rootSpec: ObjectSpec = {
         },
       },
     },
+    fleet: {
+      kind: 'object',
+      doc: 'Several podgate instances acting as one through a Redis ([fleet.md](fleet.md)): services added or removed and peers drained, ejected or restored through any of them, and the ejections each one\'s traffic finds, reach the others. Without `redis` the instance is on its own.',
+      fields: {
+        redis: {
+          kind: 'string',
+          typeDoc: '"redis://host:port/db" or "rediss://…"',
+          format: 'redisUrl',
+          default: '',
+          defaultDoc: 'none: no fleet',
+          doc: 'The fleet\'s Redis. A password goes in the URL (`redis://:secret@host:6379/0`); podgate never logs it. When Redis is away the instance keeps serving from what it knows and refuses operator changes (503) until it is back.',
+        },
+        name: {
+          kind: 'string',
+          typeDoc: 'string',
+          format: 'fleetName',
+          default: 'podgate',
+          doc: 'The fleet: instances with the same Redis and name act as one; every key is under `podgate:<name>:`.',
+        },
+      },
+    },
     defaults: policySpec,
   },
-};
+} as const satisfies ObjectSpec;
