@@ -59,7 +59,9 @@ export async function measureAddedLatency(opts: {
     for (const target of [opts.direct, opts.podgate]) {
       const run = await openLoop(opts.children, opts.dir, target, opts.ratePerSecond, opts.durationS, `${target.id}-${round}`);
       runs.push(run);
-      opts.log(`  latency round ${round}/${opts.rounds} ${target.id.padEnd(11)} at ${run.ratePerSecond} req/s (got ${run.achievedPerSecond}, queued ≤ ${run.maxQueued})  p50 ${run.p50Ms.toFixed(3)} ms  p99 ${run.p99Ms.toFixed(3)} ms  errors ${run.errors}`);
+      opts.log(
+        `  latency round ${round}/${opts.rounds} ${target.id.padEnd(11)} at ${run.ratePerSecond} req/s (got ${run.achievedPerSecond}, queued ≤ ${run.maxQueued})  p50 ${run.p50Ms.toFixed(3)} ms  p99 ${run.p99Ms.toFixed(3)} ms  errors ${run.errors}`,
+      );
     }
   }
   const of = (id: Target['id']): OpenLoopRun[] => runs.filter((r) => r.target === id);

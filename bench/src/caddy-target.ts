@@ -36,7 +36,13 @@ export async function startCaddy(ctx: StartContext, version: string): Promise<Ta
   writeFileSync(file, caddyfile(join(home, 'data')));
   // Caddy writes under $HOME / XDG dirs even with admin off: keep it in the temp directory.
   const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') };
-  const child = ctx.children.spawn({ name: 'caddy', command: 'caddy', args: ['run', '--config', file, '--adapter', 'caddyfile'], env, logFile: join(ctx.dir, 'caddy.log') });
+  const child = ctx.children.spawn({
+    name: 'caddy',
+    command: 'caddy',
+    args: ['run', '--config', file, '--adapter', 'caddyfile'],
+    env,
+    logFile: join(ctx.dir, 'caddy.log'),
+  });
   const url = `http://${PROXY_HOST}:${PORTS.caddy}/`;
   try {
     await waitForHttp(url, 15_000, () => child.process.exitCode === null);

@@ -132,7 +132,10 @@ export function formatProfileMarkdown(summary: ProfileSummary, title: string): s
     '',
     '| # | function | where | from | self ms | share |',
     '|---:|---|---|---|---:|---:|',
-    ...summary.top.map((r, i) => `| ${i + 1} | \`${r.functionName}\` | ${r.location === '' ? '' : `\`${r.location}\``} | ${r.category} | ${r.selfMs.toFixed(0)} | ${(r.share * 100).toFixed(1)} % |`),
+    ...summary.top.map(
+      (r, i) =>
+        `| ${i + 1} | \`${r.functionName}\` | ${r.location === '' ? '' : `\`${r.location}\``} | ${r.category} | ${r.selfMs.toFixed(0)} | ${(r.share * 100).toFixed(1)} % |`,
+    ),
     '',
     '## Self time by origin',
     '',

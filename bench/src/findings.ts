@@ -62,19 +62,32 @@ export function findings(results: readonly ThroughputResult[], workloads: readon
         );
       }
       const nginx = get('nginx');
-      if (nginx !== undefined) out.push(`${w.id}: nginx is ${(nginx.rps / pg1.rps).toFixed(2)}× podgate 1w${pg2 !== undefined ? ` and ${(nginx.rps / pg2.rps).toFixed(2)}× podgate 2w` : ''}.`);
+      if (nginx !== undefined)
+        out.push(
+          `${w.id}: nginx is ${(nginx.rps / pg1.rps).toFixed(2)}× podgate 1w${pg2 !== undefined ? ` and ${(nginx.rps / pg2.rps).toFixed(2)}× podgate 2w` : ''}.`,
+        );
     }
     for (const r of rs) {
       if (r.errors > 0 || r.warmupErrors > 0) out.push(`${w.id}: ${r.target} had ${r.errors} errors in measured rounds and ${r.warmupErrors} in its warm-up.`);
     }
     const singleThreaded = rs.filter((r) => r.target !== 'caddy' && r.target !== 'podgate-2w' && r.target !== 'direct' && r.targetCores >= SATURATED_CORES);
-    if (singleThreaded.length > 0) out.push(`${w.id}: at a full core (single-threaded, so CPU-bound): ${singleThreaded.map((r) => `${r.target} ${r.targetCores.toFixed(2)}`).join(', ')}.`);
+    if (singleThreaded.length > 0)
+      out.push(`${w.id}: at a full core (single-threaded, so CPU-bound): ${singleThreaded.map((r) => `${r.target} ${r.targetCores.toFixed(2)}`).join(', ')}.`);
     const noisy = rs.filter((r) => r.spread >= NOISY_SPREAD);
-    if (noisy.length > 0) out.push(`${w.id}: rounds differ by ≥ ${NOISY_SPREAD * 100} % for ${noisy.map((r) => `${r.target} (${(r.spread * 100).toFixed(0)} %)`).join(', ')}: a noisy machine; compare medians only.`);
+    if (noisy.length > 0)
+      out.push(
+        `${w.id}: rounds differ by ≥ ${NOISY_SPREAD * 100} % for ${noisy.map((r) => `${r.target} (${(r.spread * 100).toFixed(0)} %)`).join(', ')}: a noisy machine; compare medians only.`,
+      );
     const others = rs.filter((r) => r.otherCores >= BUSY_OTHERS || r.steal >= 0.05);
-    if (others.length > 0) out.push(`${w.id}: other programs or the hypervisor took CPU during ${others.map((r) => `${r.target} (other ${r.otherCores.toFixed(2)} cores, steal ${(r.steal * 100).toFixed(0)} %)`).join(', ')}.`);
+    if (others.length > 0)
+      out.push(
+        `${w.id}: other programs or the hypervisor took CPU during ${others.map((r) => `${r.target} (other ${r.otherCores.toFixed(2)} cores, steal ${(r.steal * 100).toFixed(0)} %)`).join(', ')}.`,
+      );
     const busy = rs.filter((r) => r.machineBusy >= MACHINE_SATURATED);
-    if (busy.length > 0) out.push(`${w.id}: all ${cores} cores busy during ${busy.map((r) => r.target).join(', ')}: wrk, the pods and the target share them, so those figures are machine-bound.`);
+    if (busy.length > 0)
+      out.push(
+        `${w.id}: all ${cores} cores busy during ${busy.map((r) => r.target).join(', ')}: wrk, the pods and the target share them, so those figures are machine-bound.`,
+      );
   }
   return out;
 }

@@ -59,7 +59,12 @@ for (let start = 0; start < count; start += batch) {
   await Promise.all(Array.from({ length: n }, (_, k) => openOne(start + k)));
 }
 const openMs = Math.round(performance.now() - t0);
-const report = (): { open: number; closedByPeer: number; errors: Record<string, number>; openMs: number } => ({ open: open.size, closedByPeer, errors, openMs });
+const report = (): { open: number; closedByPeer: number; errors: Record<string, number>; openMs: number } => ({
+  open: open.size,
+  closedByPeer,
+  errors,
+  openMs,
+});
 process.send?.({ type: 'opened', ...report() });
 process.on('message', (m: { type: string }) => {
   if (m.type === 'report') process.send?.({ type: 'report', ...report() });

@@ -40,9 +40,16 @@ export function planIdleConnections(wanted: number): { count: number; wrap: stri
   const { soft, hard } = openFilesLimit();
   const need = wanted + FD_HEADROOM;
   if (hard >= need) return { count: wanted, wrap: [], soft, hard, note: `hard limit ${hard} ≥ ${need}: enough` };
-  if (process.getuid?.() === 0) return { count: wanted, wrap: ['prlimit', `--nofile=${need}:${need}`, '--'], soft, hard, note: `hard limit ${hard} < ${need}: raised with prlimit (root)` };
+  if (process.getuid?.() === 0)
+    return { count: wanted, wrap: ['prlimit', `--nofile=${need}:${need}`, '--'], soft, hard, note: `hard limit ${hard} < ${need}: raised with prlimit (root)` };
   const count = Math.max(0, hard - FD_HEADROOM);
-  return { count, wrap: [], soft, hard, note: `hard limit ${hard} < ${need} and not root: cannot raise it (ulimit -Hn), measured ${count} connections instead` };
+  return {
+    count,
+    wrap: [],
+    soft,
+    hard,
+    note: `hard limit ${hard} < ${need} and not root: cannot raise it (ulimit -Hn), measured ${count} connections instead`,
+  };
 }
 
 function waitForMessage<T extends { type: string }>(child: Child, type: string, timeoutMs: number): Promise<T> {
@@ -91,7 +98,9 @@ export async function measureIdleRss(opts: {
   const client = opts.children.spawn({ name: 'idle client', command, args, logFile: join(opts.dir, 'idle-client.log'), ipc: true });
   try {
     const opened = await waitForMessage<IdleReport>(client, 'opened', 120_000);
-    opts.log(`  idle: ${opened.open} of ${opts.count} connections open in ${opened.openMs} ms${Object.keys(opened.errors).length > 0 ? `, errors ${JSON.stringify(opened.errors)}` : ''}`);
+    opts.log(
+      `  idle: ${opened.open} of ${opts.count} connections open in ${opened.openMs} ms${Object.keys(opened.errors).length > 0 ? `, errors ${JSON.stringify(opened.errors)}` : ''}`,
+    );
     // Let podgate settle (GC, freed buffers) before reading its RSS.
     await sleep(2000);
     const after = groupRssBytes(opts.podgate.pgid).bytes;

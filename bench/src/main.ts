@@ -62,7 +62,10 @@ async function main(): Promise<number> {
     return 1;
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   const dir = mkdtempSync(join(tmpdir(), 'podgate-bench-'));
   const children = new Children();
   const dns = await LabDnsServer.start({ host: PROXY_HOST, port: 0 });
@@ -78,7 +81,12 @@ async function main(): Promise<number> {
       const r = await runProfile(ctx, RESULTS_DIR, stamp, options.profileS, log, options.workloads[0]?.id);
       process.stdout.write(`\n${r.markdown}\nprofile: ${r.profileFile}\nsummary: ${r.summaryFile}\n`);
     } else {
-      await runBench(options, ctx, pods.map((p) => p.pgid), stamp);
+      await runBench(
+        options,
+        ctx,
+        pods.map((p) => p.pgid),
+        stamp,
+      );
     }
     ok = true;
     if (!options.profile && options.extras.includes('rollout')) {
@@ -111,7 +119,9 @@ async function runBench(options: BenchOptions, ctx: StartContext, podGroups: num
   const machine = machineInfo();
   const v = versions();
   log(`podgate bench${options.quick ? ' --quick' : ''}: ${machine.cpuModel} × ${machine.cores}, node ${v.node}, ${v.wrk}`);
-  log(`about ${Math.round(estimateSeconds(options, options.targets.length) / 60)} min of load: ${options.workloads.map((w) => w.id).join(', ')} × ${options.targets.join(', ')}`);
+  log(
+    `about ${Math.round(estimateSeconds(options, options.targets.length) / 60)} min of load: ${options.workloads.map((w) => w.id).join(', ')} × ${options.targets.join(', ')}`,
+  );
 
   let pick: PickBench | null = null;
   if (options.extras.includes('pick')) {
@@ -156,7 +166,17 @@ async function runBench(options: BenchOptions, ctx: StartContext, podGroups: num
     }
     const rate = Math.max(100, Math.round(max / 2 / 100) * 100);
     log(`added latency: open loop at ${rate} req/s (${basis})`);
-    addedLatency = await measureAddedLatency({ children: ctx.children, dir: ctx.dir, direct, podgate: podgate1w, ratePerSecond: rate, basis, durationS: options.latencyS, rounds: options.latencyRounds, log });
+    addedLatency = await measureAddedLatency({
+      children: ctx.children,
+      dir: ctx.dir,
+      direct,
+      podgate: podgate1w,
+      ratePerSecond: rate,
+      basis,
+      durationS: options.latencyS,
+      rounds: options.latencyRounds,
+      log,
+    });
   }
   // The throughput targets are done: stop them so the idle measurement has the machine to itself.
   for (const t of targets) if (t.child !== null) await ctx.children.stop(t.child);
@@ -170,7 +190,17 @@ async function runBench(options: BenchOptions, ctx: StartContext, podGroups: num
     // Warm (JIT, upstream pools) as in service, then measure.
     if (get !== undefined) await runWrk(wrkArgs(idle.url, get, 2, writeWrkScript(ctx.dir, get)), 2);
     if (idle.child !== null) {
-      idleRss = await measureIdleRss({ children: ctx.children, dir: ctx.dir, podgate: idle.child, host: PROXY_HOST, port: PORTS.podgateIdle, count: fd.count, wrap: fd.wrap, fdNote: fd.note, log });
+      idleRss = await measureIdleRss({
+        children: ctx.children,
+        dir: ctx.dir,
+        podgate: idle.child,
+        host: PROXY_HOST,
+        port: PORTS.podgateIdle,
+        count: fd.count,
+        wrap: fd.wrap,
+        fdNote: fd.note,
+        log,
+      });
       await ctx.children.stop(idle.child);
     }
   }
@@ -214,7 +244,10 @@ async function soakAlone(options: BenchOptions): Promise<number> {
     return 1;
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   const dir = mkdtempSync(join(tmpdir(), 'podgate-soak-'));
   const children = new Children();
   let finished = false;

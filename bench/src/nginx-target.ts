@@ -56,7 +56,12 @@ export async function startNginx(ctx: StartContext, version: string): Promise<Ta
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(conf, nginxConfig(prefix, process.getuid?.() === 0));
   // -e: the error log before the config is read, which would otherwise be /var/log/nginx/error.log.
-  const child = ctx.children.spawn({ name: 'nginx', command: 'nginx', args: ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], logFile: join(ctx.dir, 'nginx.log') });
+  const child = ctx.children.spawn({
+    name: 'nginx',
+    command: 'nginx',
+    args: ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')],
+    logFile: join(ctx.dir, 'nginx.log'),
+  });
   const url = `http://${PROXY_HOST}:${PORTS.nginx}/`;
   try {
     await waitForHttp(url, 10_000, () => child.process.exitCode === null);

@@ -27,7 +27,8 @@ export async function startFastifyProxy(ctx: StartContext, version: string): Pro
     id: 'fastify',
     label: '@fastify/http-proxy',
     url,
-    setup: "fastify 5 + @fastify/http-proxy, upstream '' + replyOptions.getUpstream round robin over 4 pods (the plugin takes one upstream otherwise), undici Agent 64 connections/pod",
+    setup:
+      "fastify 5 + @fastify/http-proxy, upstream '' + replyOptions.getUpstream round robin over 4 pods (the plugin takes one upstream otherwise), undici Agent 64 connections/pod",
     version,
     child,
   };

@@ -11,7 +11,13 @@ import { parseArgs } from 'node:util';
  * Prints one line: OPEN_LOOP_RESULT {json}.
  */
 const { values } = parseArgs({
-  options: { url: { type: 'string' }, rate: { type: 'string' }, 'duration-ms': { type: 'string' }, 'warmup-ms': { type: 'string' }, connections: { type: 'string' } },
+  options: {
+    url: { type: 'string' },
+    rate: { type: 'string' },
+    'duration-ms': { type: 'string' },
+    'warmup-ms': { type: 'string' },
+    connections: { type: 'string' },
+  },
 });
 const url = new URL(values.url ?? 'http://127.0.0.1:18701/');
 const rate = Number(values.rate ?? '1000');

@@ -49,7 +49,10 @@ export class UsageError extends Error {
 
 function list<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] | undefined {
   if (value === undefined) return undefined;
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const item of items) {
     if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`unknown ${what} "${item}" (one of ${allowed.join(', ')})`);
   }
@@ -87,7 +90,11 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   const quick = values.quick === true;
   const only = list(values.only, TARGET_IDS, 'target');
   const targets = only === undefined ? [...TARGET_IDS] : TARGET_IDS.filter((t) => t === 'direct' || only.includes(t));
-  const workloadIds = list(values.workload, WORKLOADS.map((w) => w.id), 'workload');
+  const workloadIds = list(
+    values.workload,
+    WORKLOADS.map((w) => w.id),
+    'workload',
+  );
   const workloads = workloadIds === undefined ? [...WORKLOADS] : WORKLOADS.filter((w) => workloadIds.includes(w.id));
   const skip = list(values.skip, EXTRAS, 'extra') ?? [];
   if (values.soak === true && values.profile === true) throw new UsageError('--soak and --profile each run alone: pick one');
@@ -95,7 +102,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   let soakS = quick ? SOAK_QUICK_S : SOAK_DEFAULT_S;
   if (soakDuration !== undefined) {
     soakS = Number(soakDuration);
-    if (!Number.isInteger(soakS) || soakS < 20 || soakS > 3600) throw new UsageError(`invalid soak duration "${soakDuration}" (an integer 20-3600, seconds: room for one rolling update at least)`);
+    if (!Number.isInteger(soakS) || soakS < 20 || soakS > 3600)
+      throw new UsageError(`invalid soak duration "${soakDuration}" (an integer 20-3600, seconds: room for one rolling update at least)`);
   }
   return {
     quick,

@@ -55,7 +55,14 @@ export async function startPodgate(ctx: StartContext, run: PodgateRun, id: Targe
   writeFileSync(configFile, podgateConfigYaml(run, ctx.nameserver, join(ctx.dir, `${run.name}-state`)));
   // PODGATE_BENCH_NODE_ARGS: node flags for an experiment (GC settings, --trace-gc), space-separated.
   const extra = (process.env.PODGATE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const { command, args } = wrapped(run.wrap ?? [], process.execPath, [...DATA_PLANE_NODE_FLAGS, ...extra, ...(run.nodeArgs ?? []), PODGATE_CLI, '--config', configFile]);
+  const { command, args } = wrapped(run.wrap ?? [], process.execPath, [
+    ...DATA_PLANE_NODE_FLAGS,
+    ...extra,
+    ...(run.nodeArgs ?? []),
+    PODGATE_CLI,
+    '--config',
+    configFile,
+  ]);
   const child = ctx.children.spawn({
     name: run.name,
     command,

@@ -22,7 +22,14 @@ export interface ProfileResult {
  * podgate with 1 worker (the data plane in the primary, where --cpu-prof applies) under a
  * workload (GET unless told) for durationS; the profile is written when podgate exits on SIGTERM.
  */
-export async function runProfile(ctx: StartContext & { children: Children }, resultsDir: string, stamp: string, durationS: number, log: (line: string) => void, workload = 'get'): Promise<ProfileResult> {
+export async function runProfile(
+  ctx: StartContext & { children: Children },
+  resultsDir: string,
+  stamp: string,
+  durationS: number,
+  log: (line: string) => void,
+  workload = 'get',
+): Promise<ProfileResult> {
   const profDir = join(ctx.dir, 'cpu-prof');
   const target = await startPodgate(ctx, {
     name: 'podgate-profile',

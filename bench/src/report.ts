@@ -32,7 +32,6 @@ export interface BenchReport {
   findings: string[];
 }
 
-
 const fixed = (n: number, d: number): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -40,7 +39,9 @@ function throughputRows(report: BenchReport, workload: Workload): Row[] {
   const results = report.throughput.filter((r) => r.workload === workload.id);
   const direct = results.find((r) => r.target === 'direct')?.rps ?? Number.NaN;
   const pg1 = results.find((r) => r.target === 'podgate-1w')?.rps ?? Number.NaN;
-  const rows: Row[] = [['target', 'req/s', '× direct', '× podgate-1w', 'p50 ms', 'p99 ms', 'errors', 'spread', 'CPU µs/req', 'CPU target/pods/wrk/other', 'machine']];
+  const rows: Row[] = [
+    ['target', 'req/s', '× direct', '× podgate-1w', 'p50 ms', 'p99 ms', 'errors', 'spread', 'CPU µs/req', 'CPU target/pods/wrk/other', 'machine'],
+  ];
   for (const r of results) {
     rows.push([
       r.target,
@@ -85,7 +86,9 @@ export function formatText(report: BenchReport): string {
   const out: string[] = [];
   out.push(`podgate bench, ${report.startedAt}, ${report.durationS.toFixed(0)} s`);
   out.push(`machine: ${report.machine.cpuModel} × ${report.machine.cores}, ${report.machine.kernel}, ${report.machine.memoryGiB} GiB`);
-  out.push(`versions: node ${report.versions.node}, podgate ${report.versions.podgate}, ${report.versions.wrk}, ${report.versions.nginx ?? 'nginx not installed'}, caddy ${report.versions.caddy ?? 'not installed'}, fastify ${report.versions.fastify} + @fastify/http-proxy ${report.versions.fastifyHttpProxy}, http-proxy ${report.versions.httpProxy}`);
+  out.push(
+    `versions: node ${report.versions.node}, podgate ${report.versions.podgate}, ${report.versions.wrk}, ${report.versions.nginx ?? 'nginx not installed'}, caddy ${report.versions.caddy ?? 'not installed'}, fastify ${report.versions.fastify} + @fastify/http-proxy ${report.versions.fastifyHttpProxy}, http-proxy ${report.versions.httpProxy}`,
+  );
   for (const s of report.skipped) out.push(`skipped ${s.id}: ${s.reason}`);
   for (const w of report.workloads) {
     out.push('', workloadTitle(report, w), pad(throughputRows(report, w), 1));
@@ -106,10 +109,15 @@ export function formatMarkdown(report: BenchReport): string {
   out.push(`# podgate bench, ${report.startedAt}`, '');
   out.push(`Run took ${report.durationS.toFixed(0)} s${report.plan.quick ? ' (--quick)' : ''}.`, '');
   out.push('## Machine and versions', '');
-  out.push(`- CPU: ${report.machine.cpuModel} × ${report.machine.cores} cores; ${report.machine.memoryGiB} GiB; load average at start ${report.machine.loadAverage1m.toFixed(2)}`);
+  out.push(
+    `- CPU: ${report.machine.cpuModel} × ${report.machine.cores} cores; ${report.machine.memoryGiB} GiB; load average at start ${report.machine.loadAverage1m.toFixed(2)}`,
+  );
   out.push(`- Kernel: ${report.machine.kernel}`);
   const v = report.versions;
-  out.push(`- node ${v.node}; podgate ${v.podgate}; ${v.wrk}; ${v.nginx ?? 'nginx not installed'}; caddy ${v.caddy ?? 'not installed'}; fastify ${v.fastify}; @fastify/http-proxy ${v.fastifyHttpProxy}; http-proxy ${v.httpProxy}`, '');
+  out.push(
+    `- node ${v.node}; podgate ${v.podgate}; ${v.wrk}; ${v.nginx ?? 'nginx not installed'}; caddy ${v.caddy ?? 'not installed'}; fastify ${v.fastify}; @fastify/http-proxy ${v.fastifyHttpProxy}; http-proxy ${v.httpProxy}`,
+    '',
+  );
   out.push('## Targets', '');
   for (const t of report.targets) out.push(`- **${t.id}** (${t.url}): ${t.setup}`);
   for (const s of report.skipped) out.push(`- ~~${s.id}~~ skipped: ${s.reason}`);
@@ -117,13 +125,20 @@ export function formatMarkdown(report: BenchReport): string {
   for (const w of report.workloads) out.push(`### ${workloadTitle(report, w)}`, '', markdown(throughputRows(report, w), 1), '');
   out.push(
     'Errors are non-2xx answers (wrk counts status ≥ 400) plus socket errors (connect, read, write, timeout), summed over the measured rounds. ' +
-      'Spread is (max − min) / median of the rounds\' req/s. CPU µs/req is the target\'s CPU time per request served. CPU is in cores (1.00 = one core busy), medians over the rounds: the target\'s process group ' +
+      "Spread is (max − min) / median of the rounds' req/s. CPU µs/req is the target's CPU time per request served. CPU is in cores (1.00 = one core busy), medians over the rounds: the target's process group " +
       '(for direct, the pod), the four pods, wrk, and everything else on the machine; machine is the share of all cores busy.',
     '',
   );
   if (report.addedLatency !== null) {
     const a = report.addedLatency;
-    out.push('## Added latency', '', `GET at a constant ${a.ratePerSecond} req/s (${a.basis}), ${a.durationS} s a run, direct and podgate in turns, medians; ${a.errors} errors.`, '', markdown(latencyRows(a), 1), '');
+    out.push(
+      '## Added latency',
+      '',
+      `GET at a constant ${a.ratePerSecond} req/s (${a.basis}), ${a.durationS} s a run, direct and podgate in turns, medians; ${a.errors} errors.`,
+      '',
+      markdown(latencyRows(a), 1),
+      '',
+    );
   }
   if (report.idleRss !== null) out.push('## Idle keep-alive connections', '', ...idleLines(report.idleRss).map((l) => `- ${l}`), '');
   if (report.rssAfterLoad.length > 0) out.push('## RSS after the load runs', '', ...report.rssAfterLoad.map((r) => `- ${r.target}: ${mib(r.bytes)}`), '');

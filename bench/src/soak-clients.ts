@@ -130,7 +130,15 @@ function slowRequest(host: string, port: number, path: string, plan: SlowClientP
  * Slow clients in a closed loop until `stop` or `deadline` (performance.now()), at most
  * `maxRequests` in all: bounded in time and count.
  */
-export async function runSlowClients(host: string, port: number, path: string, plan: SlowClientPlan, deadline: number, stop: AbortSignal, maxRequests: number): Promise<SlowClientReport> {
+export async function runSlowClients(
+  host: string,
+  port: number,
+  path: string,
+  plan: SlowClientPlan,
+  deadline: number,
+  stop: AbortSignal,
+  maxRequests: number,
+): Promise<SlowClientReport> {
   const report: SlowClientReport = { started: 0, ok: 0, byStatus: {}, byError: {}, p50Ms: 0, maxMs: 0 };
   const times: number[] = [];
   const client = async (i: number): Promise<void> => {
@@ -153,7 +161,15 @@ export async function runSlowClients(host: string, port: number, path: string, p
 }
 
 /** One client that sends its head and part of its body, then leaves. */
-function disconnectMidBody(host: string, port: number, path: string, declared: number, sendBytes: number, rst: boolean, waitMs: number): Promise<{ outcome: 'disconnected' } | { outcome: 'early'; what: string } | { outcome: 'error'; code: string }> {
+function disconnectMidBody(
+  host: string,
+  port: number,
+  path: string,
+  declared: number,
+  sendBytes: number,
+  rst: boolean,
+  waitMs: number,
+): Promise<{ outcome: 'disconnected' } | { outcome: 'early'; what: string } | { outcome: 'error'; code: string }> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let received = '';
@@ -204,7 +220,15 @@ function disconnectMidBody(host: string, port: number, path: string, declared: n
 }
 
 /** Clients that leave mid-body, `plan.perSecond` a second until `stop` or `deadline`, at most `maxRequests`. */
-export async function runDisconnectingClients(host: string, port: number, path: string, plan: DisconnectPlan, deadline: number, stop: AbortSignal, maxRequests: number): Promise<DisconnectReport> {
+export async function runDisconnectingClients(
+  host: string,
+  port: number,
+  path: string,
+  plan: DisconnectPlan,
+  deadline: number,
+  stop: AbortSignal,
+  maxRequests: number,
+): Promise<DisconnectReport> {
   const report: DisconnectReport = { started: 0, disconnected: 0, byFin: 0, byRst: 0, answeredEarly: {}, byError: {} };
   const pending = new Set<Promise<void>>();
   const intervalMs = 1000 / plan.perSecond;
@@ -213,7 +237,7 @@ export async function runDisconnectingClients(host: string, port: number, path: 
     const i = report.started++;
     const declared = i % 4 === 3 ? plan.largeBodyBytes : plan.bodyBytes;
     // Anywhere from a few bytes to all but the last byte of the body.
-    const sendBytes = Math.max(1, Math.floor(((i * 7919) % 997) / 997 * (declared - 1)));
+    const sendBytes = Math.max(1, Math.floor((((i * 7919) % 997) / 997) * (declared - 1)));
     const rst = i % 2 === 1;
     const p = disconnectMidBody(host, port, path, declared, sendBytes, rst, 20 + ((i * 31) % 180)).then((r) => {
       if (r.outcome === 'disconnected') {

@@ -55,7 +55,15 @@ class FeedClient {
   /** Resolves once the snapshot arrived, or rejects after timeoutMs. */
   open(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`live feed: no snapshot within ${timeoutMs} ms (${[...this.report.errors.map((e) => `error ${e}`), ...this.report.unexpectedCloses.map((c) => `closed ${c}`)].join('; ') || 'no error, no close'})`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `live feed: no snapshot within ${timeoutMs} ms (${[...this.report.errors.map((e) => `error ${e}`), ...this.report.unexpectedCloses.map((c) => `closed ${c}`)].join('; ') || 'no error, no close'})`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.#opened = () => {
         clearTimeout(timer);
         resolve();

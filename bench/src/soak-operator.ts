@@ -121,7 +121,12 @@ export async function runOperator(o: {
 
 /** podgate_requests_total summed by status, from /metrics (a cross-check of the clients' counts). */
 export async function scrapeRequestsByStatus(adminUrl: string, viewerToken: string): Promise<Record<string, number>> {
-  const res = await request(`${adminUrl}/metrics`, { method: 'GET', headers: { authorization: `Bearer ${viewerToken}` }, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
+  const res = await request(`${adminUrl}/metrics`, {
+    method: 'GET',
+    headers: { authorization: `Bearer ${viewerToken}` },
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
+  });
   const text = await res.body.text();
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^podgate_requests_total\{([^}]*)\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/gm)) {

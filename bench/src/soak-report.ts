@@ -11,7 +11,6 @@ export interface SoakFile {
   soak: SoakReport;
 }
 
-
 const counts = (c: Record<string, number>): string =>
   Object.entries(c)
     .sort((a, b) => b[1] - a[1])
@@ -25,34 +24,123 @@ function loadRows(s: SoakReport): Row[] {
   const rows: Row[] = [['clients', 'rate/s', 'measured req/s', 'requests', 'ok', 'errors', 'errors by kind', 'p50 ms', 'p99 ms', 'max ms']];
   for (const l of s.loads) {
     const r = l.report;
-    rows.push([l.label, String(l.ratePerSecond), l.measuredRps.toFixed(1), String(r.total), String(r.ok), String(r.errors), counts(r.byError), r.latencyMs.p50.toFixed(1), r.latencyMs.p99.toFixed(1), r.latencyMs.max.toFixed(0)]);
+    rows.push([
+      l.label,
+      String(l.ratePerSecond),
+      l.measuredRps.toFixed(1),
+      String(r.total),
+      String(r.ok),
+      String(r.errors),
+      counts(r.byError),
+      r.latencyMs.p50.toFixed(1),
+      r.latencyMs.p99.toFixed(1),
+      r.latencyMs.max.toFixed(0),
+    ]);
   }
   return rows;
 }
 
 function processRows(s: SoakReport): Row[] {
-  const row = (what: string, f: (p: ProbeSample) => string, d: (a: ProbeSample, b: ProbeSample) => string): Row => [what, f(s.idleBaseline), f(s.start), f(s.end), d(s.start, s.end), f(s.idleEnd), d(s.idleBaseline, s.idleEnd)];
+  const row = (what: string, f: (p: ProbeSample) => string, d: (a: ProbeSample, b: ProbeSample) => string): Row => [
+    what,
+    f(s.idleBaseline),
+    f(s.start),
+    f(s.end),
+    d(s.start, s.end),
+    f(s.idleEnd),
+    d(s.idleBaseline, s.idleEnd),
+  ];
   return [
     ['podgate process', 'idle, before traffic', 'start (after warm-up)', 'end', 'end − start', 'idle, after traffic', 'idle after − before'],
-    row('RSS (after a full GC)', (p) => mib(p.rssBytes), (a, b) => deltaMiB(a.rssBytes, b.rssBytes)),
-    row('V8 heap used (after a full GC)', (p) => mib(p.heapUsedBytes), (a, b) => deltaMiB(a.heapUsedBytes, b.heapUsedBytes)),
-    row('V8 heap total', (p) => mib(p.heapTotalBytes), (a, b) => deltaMiB(a.heapTotalBytes, b.heapTotalBytes)),
-    row('external + array buffers', (p) => mib(p.externalBytes), (a, b) => deltaMiB(a.externalBytes, b.externalBytes)),
-    row('open fds (/proc/<pid>/fd)', (p) => String(p.fds), (a, b) => signed(b.fds - a.fds)),
-    row('  of which not sockets', (p) => String(p.fds - p.sockets.socketFds), (a, b) => signed(b.fds - b.sockets.socketFds - (a.fds - a.sockets.socketFds))),
-    row('  TCP: client connections', (p) => String(p.sockets.byRole.client ?? 0), (a, b) => signed((b.sockets.byRole.client ?? 0) - (a.sockets.byRole.client ?? 0))),
-    row('  TCP: upstream (to pods)', (p) => String(p.sockets.byRole.upstream ?? 0), (a, b) => signed((b.sockets.byRole.upstream ?? 0) - (a.sockets.byRole.upstream ?? 0))),
-    row('  TCP: admin API and feed', (p) => String(p.sockets.byRole.admin ?? 0), (a, b) => signed((b.sockets.byRole.admin ?? 0) - (a.sockets.byRole.admin ?? 0))),
-    row('  TCP: CLOSE_WAIT', (p) => String(p.sockets.byState.CLOSE_WAIT ?? 0), (a, b) => signed((b.sockets.byState.CLOSE_WAIT ?? 0) - (a.sockets.byState.CLOSE_WAIT ?? 0))),
-    row('active handles', (p) => String(Object.values(p.resources).reduce((x, y) => x + y, 0)), (a, b) => signed(Object.values(b.resources).reduce((x, y) => x + y, 0) - Object.values(a.resources).reduce((x, y) => x + y, 0))),
+    row(
+      'RSS (after a full GC)',
+      (p) => mib(p.rssBytes),
+      (a, b) => deltaMiB(a.rssBytes, b.rssBytes),
+    ),
+    row(
+      'V8 heap used (after a full GC)',
+      (p) => mib(p.heapUsedBytes),
+      (a, b) => deltaMiB(a.heapUsedBytes, b.heapUsedBytes),
+    ),
+    row(
+      'V8 heap total',
+      (p) => mib(p.heapTotalBytes),
+      (a, b) => deltaMiB(a.heapTotalBytes, b.heapTotalBytes),
+    ),
+    row(
+      'external + array buffers',
+      (p) => mib(p.externalBytes),
+      (a, b) => deltaMiB(a.externalBytes, b.externalBytes),
+    ),
+    row(
+      'open fds (/proc/<pid>/fd)',
+      (p) => String(p.fds),
+      (a, b) => signed(b.fds - a.fds),
+    ),
+    row(
+      '  of which not sockets',
+      (p) => String(p.fds - p.sockets.socketFds),
+      (a, b) => signed(b.fds - b.sockets.socketFds - (a.fds - a.sockets.socketFds)),
+    ),
+    row(
+      '  TCP: client connections',
+      (p) => String(p.sockets.byRole.client ?? 0),
+      (a, b) => signed((b.sockets.byRole.client ?? 0) - (a.sockets.byRole.client ?? 0)),
+    ),
+    row(
+      '  TCP: upstream (to pods)',
+      (p) => String(p.sockets.byRole.upstream ?? 0),
+      (a, b) => signed((b.sockets.byRole.upstream ?? 0) - (a.sockets.byRole.upstream ?? 0)),
+    ),
+    row(
+      '  TCP: admin API and feed',
+      (p) => String(p.sockets.byRole.admin ?? 0),
+      (a, b) => signed((b.sockets.byRole.admin ?? 0) - (a.sockets.byRole.admin ?? 0)),
+    ),
+    row(
+      '  TCP: CLOSE_WAIT',
+      (p) => String(p.sockets.byState.CLOSE_WAIT ?? 0),
+      (a, b) => signed((b.sockets.byState.CLOSE_WAIT ?? 0) - (a.sockets.byState.CLOSE_WAIT ?? 0)),
+    ),
+    row(
+      'active handles',
+      (p) => String(Object.values(p.resources).reduce((x, y) => x + y, 0)),
+      (a, b) => signed(Object.values(b.resources).reduce((x, y) => x + y, 0) - Object.values(a.resources).reduce((x, y) => x + y, 0)),
+    ),
   ];
 }
 
 function seriesRows(s: SoakReport, every: number): Row[] {
-  const rows: Row[] = [['t s (since the load began)', '', 'RSS', 'heap used (no GC)', 'fds', 'client conns', 'upstream conns', 'CLOSE_WAIT', 'loop delay p99 ms', 'max ms', 'bench loop delay p99 ms']];
+  const rows: Row[] = [
+    [
+      't s (since the load began)',
+      '',
+      'RSS',
+      'heap used (no GC)',
+      'fds',
+      'client conns',
+      'upstream conns',
+      'CLOSE_WAIT',
+      'loop delay p99 ms',
+      'max ms',
+      'bench loop delay p99 ms',
+    ],
+  ];
   for (const p of s.series) {
     if (p.label === 'sample' && p.t % every !== 0) continue;
-    rows.push([String(p.t), p.label === 'sample' ? '' : p.label, mib(p.rssBytes), mib(p.heapUsedBytes), String(p.fds), String(p.clientSockets), String(p.upstreamSockets), String(p.closeWait), p.loopP99Ms.toFixed(1), p.loopMaxMs.toFixed(1), p.benchLoopP99Ms.toFixed(1)]);
+    rows.push([
+      String(p.t),
+      p.label === 'sample' ? '' : p.label,
+      mib(p.rssBytes),
+      mib(p.heapUsedBytes),
+      String(p.fds),
+      String(p.clientSockets),
+      String(p.upstreamSockets),
+      String(p.closeWait),
+      p.loopP99Ms.toFixed(1),
+      p.loopMaxMs.toFixed(1),
+      p.benchLoopP99Ms.toFixed(1),
+    ]);
   }
   return rows;
 }
@@ -95,8 +183,13 @@ function sections(file: SoakFile): Array<{ title: string; lines: string[]; table
   out.push({
     title: `Well-behaved clients (errors must be 0): ${s.wellBehavedErrors} errors; ${totalRps.toFixed(0)} req/s over the measured period (latency over the whole run, warm-up included)`,
     lines: [
-      ...(s.wellBehavedErrors > 0 ? [`*** ${s.wellBehavedErrors} ERRORS of well-behaved clients: ${s.loads.map((l) => `${l.id}: ${counts(l.report.byError)}`).join('; ')} ***`] : []),
-      ...s.errorSamples.map((e) => `  error at ${e.t.toFixed(1)} s (since the load began) ${e.kind}: ${e.error} after ${e.ms} ms${e.duringRollout === null ? '' : `, during rolling update ${e.duringRollout}`}`),
+      ...(s.wellBehavedErrors > 0
+        ? [`*** ${s.wellBehavedErrors} ERRORS of well-behaved clients: ${s.loads.map((l) => `${l.id}: ${counts(l.report.byError)}`).join('; ')} ***`]
+        : []),
+      ...s.errorSamples.map(
+        (e) =>
+          `  error at ${e.t.toFixed(1)} s (since the load began) ${e.kind}: ${e.error} after ${e.ms} ms${e.duringRollout === null ? '' : `, during rolling update ${e.duringRollout}`}`,
+      ),
       ...s.loads.filter((l) => (l.report.dropped ?? 0) > 0).map((l) => `${l.id}: ${l.report.dropped} sends dropped (over 5000 outstanding)`),
     ],
     table: { rows: loadRows(s), rightFrom: 1 },

@@ -10,7 +10,14 @@ import { logTail, type Child, type Children } from './child-processes.js';
 import { SOAK_DEFAULT_S, SOAK_QUICK_S } from './options.js';
 import { ADMIN_PORTS, PORTS, PROXY_HOST, SOAK_DNS_NAME, SOAK_POD_PORT, SOAK_SUBNET } from './layout.js';
 import { distFile, PODGATE_CLI, REPO_ROOT } from './paths.js';
-import { runDisconnectingClients, runSlowClients, type DisconnectPlan, type DisconnectReport, type SlowClientPlan, type SlowClientReport } from './soak-clients.js';
+import {
+  runDisconnectingClients,
+  runSlowClients,
+  type DisconnectPlan,
+  type DisconnectReport,
+  type SlowClientPlan,
+  type SlowClientReport,
+} from './soak-clients.js';
 import { FeedClients, type FeedReport } from './soak-feed.js';
 import { runOperator, scrapeRequestsByStatus, type OperatorReport } from './soak-operator.js';
 import type { LoopDelay, ProbeRequest, ProbeSample } from './soak-probe.js';
@@ -78,7 +85,6 @@ const MAX_REQUESTS = 5_000_000;
 const ERROR_SAMPLES_KEPT = 30;
 // Viewer tokens the feed clients share (each its own dashboard user).
 const VIEWERS = 4;
-
 
 /** The plan: 10 minutes measured after a 30 s warm-up; quick: 50 s after 10 s, a rollout every 25 s. */
 export function soakPlan(quick: boolean, durationS?: number): SoakPlan {
@@ -272,7 +278,15 @@ export async function runSoak(ctx: SoakContext, plan: SoakPlan): Promise<SoakRep
   let result: SoakReport | null = null;
   try {
     dns = await LabDnsServer.start({ host: PROXY_HOST, port: 0 });
-    cluster = await LabCluster.start({ dns, dnsName: SOAK_DNS_NAME, replicas: plan.replicas, ttl: plan.ttlS, port: SOAK_POD_PORT, subnet: SOAK_SUBNET, podDelayMs: 2 });
+    cluster = await LabCluster.start({
+      dns,
+      dnsName: SOAK_DNS_NAME,
+      replicas: plan.replicas,
+      ttl: plan.ttlS,
+      port: SOAK_POD_PORT,
+      subnet: SOAK_SUBNET,
+      podDelayMs: 2,
+    });
     log(`soak: ${plan.replicas} lab pods on ${cluster.listed.join(', ')}; lab DNS on ${dns.nameserver} (TTL ${plan.ttlS} s)`);
 
     const configFile = join(ctx.dir, 'podgate-soak.yaml');
@@ -309,7 +323,9 @@ export async function runSoak(ctx: SoakContext, plan: SoakPlan): Promise<SoakRep
     // no upstream connection left by the readiness checks.
     await sleep(6000);
     const idleBaseline = await probe.sample(true);
-    log(`soak: podgate pid ${idleBaseline.pid} (real CLI, 1 worker, probe preloaded) on ${proxyUrl}, admin ${adminUrl}; idle: RSS ${mib(idleBaseline.rssBytes)}, live heap ${mib(idleBaseline.heapUsedBytes)}, ${idleBaseline.fds} fds`);
+    log(
+      `soak: podgate pid ${idleBaseline.pid} (real CLI, 1 worker, probe preloaded) on ${proxyUrl}, admin ${adminUrl}; idle: RSS ${mib(idleBaseline.rssBytes)}, live heap ${mib(idleBaseline.heapUsedBytes)}, ${idleBaseline.fds} fds`,
+    );
 
     feed = new FeedClients(`ws://${PROXY_HOST}:${ADMIN_PORTS.podgateSoak}/api/v1/live`, viewerTokens, plan.feedClients);
     await feed.open(10_000);
@@ -331,7 +347,17 @@ export async function runSoak(ctx: SoakContext, plan: SoakPlan): Promise<SoakRep
         `${plan.slow.clients} slow senders, ${plan.disconnect.perSecond}/s disconnecting mid-body, an operator action every ${plan.operatorEveryMs / 1000} s, a rolling update every ${plan.rolloutEveryS} s`,
     );
     const load = (path: string, method: string, bodyBytes: number, rate: number): Promise<LoadReport> =>
-      runLoad({ url: `${proxyUrl}${path}`, method, bodyBytes, ratePerSecond: rate, durationMs: totalS * 1000 + LOAD_OVERRUN_MS, maxRequests: MAX_REQUESTS, timeoutMs: LOAD_TIMEOUT_MS, keepSamples: true, stop: stop.signal });
+      runLoad({
+        url: `${proxyUrl}${path}`,
+        method,
+        bodyBytes,
+        ratePerSecond: rate,
+        durationMs: totalS * 1000 + LOAD_OVERRUN_MS,
+        maxRequests: MAX_REQUESTS,
+        timeoutMs: LOAD_TIMEOUT_MS,
+        keepSamples: true,
+        stop: stop.signal,
+      });
     const loads = Promise.all([
       load('/echo', 'GET', 0, plan.rates.get),
       load('/recognize', 'POST', 64 * 1024, plan.rates.post64k),
@@ -339,7 +365,17 @@ export async function runSoak(ctx: SoakContext, plan: SoakPlan): Promise<SoakRep
     ]);
     const slow = runSlowClients(PROXY_HOST, PORTS.podgateSoak, '/recognize', plan.slow, loadDeadline, stop.signal, MAX_REQUESTS);
     const disconnect = runDisconnectingClients(PROXY_HOST, PORTS.podgateSoak, '/recognize', plan.disconnect, loadDeadline, stop.signal, MAX_REQUESTS);
-    const operator = runOperator({ adminUrl, service: 'pods', operatorToken, viewerToken, everyMs: plan.operatorEveryMs, deadline: loadDeadline, stop: stop.signal, maxActions: 100_000, clock: sinceLoad });
+    const operator = runOperator({
+      adminUrl,
+      service: 'pods',
+      operatorToken,
+      viewerToken,
+      everyMs: plan.operatorEveryMs,
+      deadline: loadDeadline,
+      stop: stop.signal,
+      maxActions: 100_000,
+      clock: sinceLoad,
+    });
 
     // ---- rolling updates --------------------------------------------------------------------
     const rollouts: RolloutRecord[] = [];
@@ -427,9 +463,14 @@ export async function runSoak(ctx: SoakContext, plan: SoakPlan): Promise<SoakRep
         clientSockets: s.sockets.byRole.client ?? 0,
         upstreamSockets: s.sockets.byRole.upstream ?? 0,
         closeWait: s.sockets.byState.CLOSE_WAIT ?? 0,
-        loopP99Ms: s.loopWindow.p99Ms, loopMaxMs: s.loopWindow.maxMs, benchLoopP99Ms: benchP99 });
+        loopP99Ms: s.loopWindow.p99Ms,
+        loopMaxMs: s.loopWindow.maxMs,
+        benchLoopP99Ms: benchP99,
+      });
       if (label !== 'sample' || t % 60 === 0 || plan.quick) {
-        log(`soak: ${t} s ${label === 'sample' ? '' : `(${label}) `}podgate RSS ${mib(s.rssBytes)}, heap ${mib(s.heapUsedBytes)}${s.gc ? ' after GC' : ''}, ${s.fds} fds, loop delay p99 ${s.loopWindow.p99Ms} ms (the bench's own ${benchP99} ms)`);
+        log(
+          `soak: ${t} s ${label === 'sample' ? '' : `(${label}) `}podgate RSS ${mib(s.rssBytes)}, heap ${mib(s.heapUsedBytes)}${s.gc ? ' after GC' : ''}, ${s.fds} fds, loop delay p99 ${s.loopWindow.p99Ms} ms (the bench's own ${benchP99} ms)`,
+        );
       }
     }
     const benchLoopP99Ms = late(benchLoop.percentile(99));
@@ -463,7 +504,9 @@ export async function runSoak(ctx: SoakContext, plan: SoakPlan): Promise<SoakRep
       await sleep(1000);
     }
     const idleEnd = await probe.sample(true);
-    log(`soak: idle again after ${quiesceS === null ? `more than ${plan.quiesceMaxS} s (still ${fds} fds)` : `${quiesceS} s`}: RSS ${mib(idleEnd.rssBytes)}, live heap ${mib(idleEnd.heapUsedBytes)}, ${idleEnd.fds} fds`);
+    log(
+      `soak: idle again after ${quiesceS === null ? `more than ${plan.quiesceMaxS} s (still ${fds} fds)` : `${quiesceS} s`}: RSS ${mib(idleEnd.rssBytes)}, live heap ${mib(idleEnd.heapUsedBytes)}, ${idleEnd.fds} fds`,
+    );
     const podgateRequestsByStatus = await scrapeRequestsByStatus(adminUrl, viewerToken).catch(() => ({}));
 
     // ---- report -----------------------------------------------------------------------------
@@ -596,14 +639,34 @@ export function verdict(r: SoakReport): Verdict {
   check(heapOk, `live heap flat: ${mib(r.start.heapUsedBytes)} → ${mib(r.end.heapUsedBytes)} (tolerance +${mib(t.heapBytes)} or +${t.heapShare * 100} %)`);
   const rssOk = withinTolerance(r.start.rssBytes, r.end.rssBytes, t.rssBytes, t.rssShare);
   check(rssOk, `RSS flat: ${mib(r.start.rssBytes)} → ${mib(r.end.rssBytes)} (tolerance +${mib(t.rssBytes)} or +${t.rssShare * 100} %)`);
-  const roles = (p: ProbeSample): string => `client ${p.sockets.byRole.client ?? 0}, upstream ${p.sockets.byRole.upstream ?? 0}, admin and feed ${p.sockets.byRole.admin ?? 0}`;
-  lines.push(`info fds under load: ${r.start.fds} → ${r.end.fds} (TCP sockets ${roles(r.start)} → ${roles(r.end)}: they move with the connections in flight); CLOSE_WAIT ${r.start.sockets.byState.CLOSE_WAIT ?? 0} → ${r.end.sockets.byState.CLOSE_WAIT ?? 0}`);
+  const roles = (p: ProbeSample): string =>
+    `client ${p.sockets.byRole.client ?? 0}, upstream ${p.sockets.byRole.upstream ?? 0}, admin and feed ${p.sockets.byRole.admin ?? 0}`;
+  lines.push(
+    `info fds under load: ${r.start.fds} → ${r.end.fds} (TCP sockets ${roles(r.start)} → ${roles(r.end)}: they move with the connections in flight); CLOSE_WAIT ${r.start.sockets.byState.CLOSE_WAIT ?? 0} → ${r.end.sockets.byState.CLOSE_WAIT ?? 0}`,
+  );
   const nonSocket = (p: ProbeSample): number => p.fds - p.sockets.socketFds;
-  check(nonSocket(r.end) - nonSocket(r.start) <= t.nonSocketFds, `fds other than sockets under load flat: ${nonSocket(r.start)} → ${nonSocket(r.end)} (tolerance +${t.nonSocketFds})`);
+  check(
+    nonSocket(r.end) - nonSocket(r.start) <= t.nonSocketFds,
+    `fds other than sockets under load flat: ${nonSocket(r.start)} → ${nonSocket(r.end)} (tolerance +${t.nonSocketFds})`,
+  );
   const stale = Object.values(r.staleUpstream).reduce((a, b) => a + b, 0);
-  check(stale === 0, `upstream sockets still open at the end to pods gone more than ${t.staleAfterMs / 1000} s: ${stale}${stale === 0 ? '' : ` (${Object.entries(r.staleUpstream).map(([p, n]) => `${p} ×${n}`).join(', ')})`}`);
-  lines.push(`info event-loop delay in podgate over the measured period: p99 ${r.loopMeasured.p99Ms} ms, max ${r.loopMeasured.maxMs} ms; ${r.loads.reduce((n, l) => n + l.measuredRps, 0).toFixed(0)} req/s of well-behaved clients`);
-  check(r.idleEnd.fds <= r.idleBaseline.fds + t.fdsIdle, `fds idle: ${r.idleBaseline.fds} before any traffic → ${r.idleEnd.fds} after it (tolerance +${t.fdsIdle}; back in ${r.quiesceS === null ? `more than ${r.plan.quiesceMaxS}` : r.quiesceS} s)`);
+  check(
+    stale === 0,
+    `upstream sockets still open at the end to pods gone more than ${t.staleAfterMs / 1000} s: ${stale}${
+      stale === 0
+        ? ''
+        : ` (${Object.entries(r.staleUpstream)
+            .map(([p, n]) => `${p} ×${n}`)
+            .join(', ')})`
+    }`,
+  );
+  lines.push(
+    `info event-loop delay in podgate over the measured period: p99 ${r.loopMeasured.p99Ms} ms, max ${r.loopMeasured.maxMs} ms; ${r.loads.reduce((n, l) => n + l.measuredRps, 0).toFixed(0)} req/s of well-behaved clients`,
+  );
+  check(
+    r.idleEnd.fds <= r.idleBaseline.fds + t.fdsIdle,
+    `fds idle: ${r.idleBaseline.fds} before any traffic → ${r.idleEnd.fds} after it (tolerance +${t.fdsIdle}; back in ${r.quiesceS === null ? `more than ${r.plan.quiesceMaxS}` : r.quiesceS} s)`,
+  );
   return { ok, lines };
 }
 

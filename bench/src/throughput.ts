@@ -69,7 +69,11 @@ export async function runThroughput(ctx: ThroughputContext): Promise<ThroughputR
     const byTarget = new Map<TargetId, { rounds: RoundResult[]; warmupErrors: number; command: string }>();
     for (const target of ctx.targets) {
       const warm = await runWrk(wrkArgs(target.url, workload, ctx.plan.warmupS, script), ctx.plan.warmupS);
-      byTarget.set(target.id, { rounds: [], warmupErrors: warm.errors.total, command: ['wrk', ...wrkArgs(target.url, workload, ctx.plan.durationS, script)].join(' ') });
+      byTarget.set(target.id, {
+        rounds: [],
+        warmupErrors: warm.errors.total,
+        command: ['wrk', ...wrkArgs(target.url, workload, ctx.plan.durationS, script)].join(' '),
+      });
     }
     for (let round = 1; round <= ctx.plan.rounds; round++) {
       for (const target of ctx.targets) {
@@ -107,7 +111,14 @@ export async function runThroughput(ctx: ThroughputContext): Promise<ThroughputR
   return results;
 }
 
-async function measuredRun(target: Target, workload: Workload, script: string, durationS: number, groups: number[], podGroups: readonly number[]): Promise<RoundResult> {
+async function measuredRun(
+  target: Target,
+  workload: Workload,
+  script: string,
+  durationS: number,
+  groups: number[],
+  podGroups: readonly number[],
+): Promise<RoundResult> {
   const cpu0 = groupsCpuSeconds(groups);
   const pods0 = groupsCpuSeconds(podGroups);
   const m0 = machineTicks();

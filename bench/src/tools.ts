@@ -12,7 +12,8 @@ export function ensureTools(log: (line: string) => void): { ok: true } | { ok: f
   if (process.getuid?.() !== 0) return { ok: false, message: `bench: wrk is not installed; ${INSTALL_HINT}` };
   log('bench: wrk is missing; running apt-get install -y wrk nginx caddy');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): boolean => spawnSync('apt-get', ['install', '-y', '-qq', 'wrk', 'nginx', 'caddy'], { stdio: 'inherit', env, timeout: 300_000 }).status === 0;
+  const install = (): boolean =>
+    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk', 'nginx', 'caddy'], { stdio: 'inherit', env, timeout: 300_000 }).status === 0;
   // A fresh machine has no package lists yet: update once, then retry.
   if (!install()) {
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env, timeout: 300_000 });

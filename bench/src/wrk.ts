@@ -98,7 +98,13 @@ export function parseWrkOutput(stdout: string): WrkResult {
     requests: raw.requests,
     durationS,
     rps: durationS > 0 ? raw.requests / durationS : 0,
-    latencyMs: { p50: ms(raw.latency_us.p50), p90: ms(raw.latency_us.p90), p99: ms(raw.latency_us.p99), max: ms(raw.latency_us.max), mean: ms(raw.latency_us.mean) },
+    latencyMs: {
+      p50: ms(raw.latency_us.p50),
+      p90: ms(raw.latency_us.p90),
+      p99: ms(raw.latency_us.p99),
+      max: ms(raw.latency_us.max),
+      mean: ms(raw.latency_us.mean),
+    },
     errors: { ...e, total: e.connect + e.read + e.write + e.status + e.timeout },
   };
 }

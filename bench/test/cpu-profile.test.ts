@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { categorise, summariseProfile, type CpuProfile } from '../src/cpu-profile.js';
 
-const frame = (functionName: string, url = '', lineNumber = 0): CpuProfile['nodes'][number]['callFrame'] => ({ functionName, url, lineNumber, columnNumber: 0 });
+const frame = (functionName: string, url = '', lineNumber = 0): CpuProfile['nodes'][number]['callFrame'] => ({
+  functionName,
+  url,
+  lineNumber,
+  columnNumber: 0,
+});
 
 // root → idle, root → handle (podgate) → writev (native); samples every 1000 µs.
 const profile: CpuProfile = {
@@ -32,7 +37,7 @@ describe('cpu profile summary', () => {
     expect(s.top.map((r) => r.functionName)).toEqual(['writev']);
   });
 
-  it('names a dependency by its package, through pnpm\'s store path', () => {
+  it("names a dependency by its package, through pnpm's store path", () => {
     expect(categorise('file:///repo/node_modules/.pnpm/undici@7.16.0/node_modules/undici/lib/dispatcher/client.js', '_resume')).toBe('undici');
     expect(categorise('node:internal/stream_base_commons', 'writevGeneric')).toBe('node internals');
   });

@@ -25,7 +25,16 @@ describe('wrk output', () => {
   it('sends a POST workload body of the right size from the Lua script, one thread, no pipelining flag', () => {
     if (post64k === undefined) throw new Error('no post64k workload');
     expect(wrkScript(post64k)).toContain('wrk.body = string.rep("x", 65536)');
-    expect(wrkArgs('http://127.0.0.1:18701/', post64k, 5, '/tmp/p.lua')).toEqual(['-t1', '-c64', '-d5s', '--timeout', '5s', '-s', '/tmp/p.lua', 'http://127.0.0.1:18701/']);
+    expect(wrkArgs('http://127.0.0.1:18701/', post64k, 5, '/tmp/p.lua')).toEqual([
+      '-t1',
+      '-c64',
+      '-d5s',
+      '--timeout',
+      '5s',
+      '-s',
+      '/tmp/p.lua',
+      'http://127.0.0.1:18701/',
+    ]);
   });
 });
 
@@ -34,7 +43,7 @@ describe('pick bench output', () => {
     const out = [
       'pick micro-benchmark: node v20.20.2, AMD EPYC × 2',
       '┌─────────┬─────────────────┬───────┬─────────┐',
-      "│ (index) │ algorithm       │ peers │ ns/pick │",
+      '│ (index) │ algorithm       │ peers │ ns/pick │',
       "│ 0       │ 'round_robin'   │ 4     │ '17.1'  │",
       "│ 7       │ 'least_request' │ 10000 │ '60.4'  │",
       '└─────────┴─────────────────┴───────┴─────────┘',

@@ -29,7 +29,18 @@ const rows: Row[] = [];
 
 function row(mode: string, ttl: number, r: RolloutResult): Row {
   const l = r.report.latencyMs;
-  return { mode, ttl, requests: r.report.total, errors: r.report.errors, p50: l.p50, p99: l.p99, max: l.max, steadyRate: r.steadyRate, stalledSeconds: r.stalledSeconds.length, dropped: r.report.dropped ?? 0 };
+  return {
+    mode,
+    ttl,
+    requests: r.report.total,
+    errors: r.report.errors,
+    p50: l.p50,
+    p99: l.p99,
+    max: l.max,
+    steadyRate: r.steadyRate,
+    stalledSeconds: r.stalledSeconds.length,
+    dropped: r.report.dropped ?? 0,
+  };
 }
 
 describe(`rolling update at an open-loop ${RATE} req/s`, () => {
@@ -47,10 +58,20 @@ describe(`rolling update at an open-loop ${RATE} req/s`, () => {
   it('writes the table', () => {
     const header = '| mode | DNS TTL | requests | errors | p50 ms | p99 ms | max ms | steady req/s | stalled seconds | target met |';
     const lines = rows.map(
-      (r) => `| ${r.mode} | ${r.ttl} s | ${r.requests} | ${r.errors} | ${r.p50} | ${r.p99} | ${r.max} | ${r.steadyRate} | ${r.stalledSeconds} | ${r.errors === 0 && r.max < 1000 && r.stalledSeconds === 0 ? 'yes' : 'NO'} |`,
+      (r) =>
+        `| ${r.mode} | ${r.ttl} s | ${r.requests} | ${r.errors} | ${r.p50} | ${r.p99} | ${r.max} | ${r.steadyRate} | ${r.stalledSeconds} | ${r.errors === 0 && r.max < 1000 && r.stalledSeconds === 0 ? 'yes' : 'NO'} |`,
     );
     const machine = `${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, Linux ${release()}, Node ${process.version}`;
-    const md = [`## Rolling update, open loop ${RATE} req/s (POST 64 KiB, 4 pods, maxSurge 1)`, '', machine, '', header, '|---|---|---|---|---|---|---|---|---|---|', ...lines, ''].join('\n');
+    const md = [
+      `## Rolling update, open loop ${RATE} req/s (POST 64 KiB, 4 pods, maxSurge 1)`,
+      '',
+      machine,
+      '',
+      header,
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...lines,
+      '',
+    ].join('\n');
     console.log(`\n${md}`);
     mkdirSync(RESULTS, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -7,7 +7,10 @@ import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './h
 
 let lab: LabPodgate;
 let browser: Browser;
-const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
+const tabs = new DashboardTabs(
+  () => browser,
+  () => lab.adminUrl,
+);
 let dash: DashboardPage;
 
 beforeAll(async () => {
@@ -69,7 +72,12 @@ describe('add service form', () => {
   }, 30_000);
 
   it("shows the server's 409 for a route another service serves, not swallowing it", async () => {
-    const existing = await lab.api('POST', '/services', OPERATOR_TOKEN, { name: 'payments', dnsName: dnsNameOf('checkout'), port: 18460, routes: [{ pathPrefix: '/payments' }] });
+    const existing = await lab.api('POST', '/services', OPERATOR_TOKEN, {
+      name: 'payments',
+      dnsName: dnsNameOf('checkout'),
+      port: 18460,
+      routes: [{ pathPrefix: '/payments' }],
+    });
     expect(existing.status).toBe(201);
     await fillServiceForm({ name: 'payments-v2', dnsName: dnsNameOf('checkout'), port: '18460', pathPrefix: '/payments' });
 

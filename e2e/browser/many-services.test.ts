@@ -13,7 +13,10 @@ const PODS = 10;
 const names = Array.from({ length: SERVICES }, (_, i) => `s${i + 1}`);
 let lab: LabPodgate;
 let browser: Browser;
-const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
+const tabs = new DashboardTabs(
+  () => browser,
+  () => lab.adminUrl,
+);
 
 beforeAll(async () => {
   lab = await startLabPodgate({ clusters: [{ name: 'fleet', subnet: 225, port: 18463, replicas: PODS }] });
@@ -52,7 +55,10 @@ describe('50 services and 500 pods', () => {
     const clicked = Date.now();
     await dash.serviceRow('s37').getByRole('link', { name: 's37', exact: true }).click();
     await dash.page.getByRole('heading', { level: 1, name: 's37', exact: true }).waitFor({ timeout: 1000 });
-    await dash.page.getByTestId(/^pod-row-/).nth(PODS - 1).waitFor({ timeout: Math.max(1, 1000 - (Date.now() - clicked)) });
+    await dash.page
+      .getByTestId(/^pod-row-/)
+      .nth(PODS - 1)
+      .waitFor({ timeout: Math.max(1, 1000 - (Date.now() - clicked)) });
     expect(Date.now() - clicked, 'ms from the click to the pods table').toBeLessThan(1000);
     expect(await dash.page.getByTestId(/^pod-row-/).count()).toBe(PODS);
   }, 30_000);

@@ -10,7 +10,10 @@ import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, VIEWER_TOKEN, type LabPodga
 const SERVICE = 'ocr';
 let lab: LabPodgate;
 let browser: Browser;
-const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
+const tabs = new DashboardTabs(
+  () => browser,
+  () => lab.adminUrl,
+);
 
 beforeAll(async () => {
   lab = await startLabPodgate({
@@ -128,7 +131,9 @@ describe('peer actions from the service page', () => {
     let onDrain = false;
     for (let i = 0; i < 200 && !onDrain; i++) {
       await page.keyboard.press('Tab');
-      onDrain = await page.getByRole('button', { name: 'Drain', exact: true }).evaluateAll((buttons) => buttons.some((b) => b === b.ownerDocument.activeElement));
+      onDrain = await page
+        .getByRole('button', { name: 'Drain', exact: true })
+        .evaluateAll((buttons) => buttons.some((b) => b === b.ownerDocument.activeElement));
     }
     expect(onDrain, 'Tab reaches a Drain button').toBe(true);
 
@@ -136,7 +141,10 @@ describe('peer actions from the service page', () => {
     await dash.dialog.waitFor({ timeout: 2000 });
     await page.keyboard.press('Escape');
     await dash.dialog.waitFor({ state: 'hidden', timeout: 2000 });
-    expect(lab.podgate.control.getService(SERVICE)?.peers.every((p) => p.state === 'active'), 'Escape drained nothing').toBe(true);
+    expect(
+      lab.podgate.control.getService(SERVICE)?.peers.every((p) => p.state === 'active'),
+      'Escape drained nothing',
+    ).toBe(true);
   }, 30_000);
 
   it('shows a viewer no action buttons, and the API refuses its mutations', async () => {
@@ -150,7 +158,12 @@ describe('peer actions from the service page', () => {
     const address = lab.cluster(SERVICE).pods[0]?.address ?? '';
     const drain = await lab.api('POST', `/services/${SERVICE}/peers/${encodeURIComponent(address)}/drain`, VIEWER_TOKEN);
     expect(drain.status).toBe(403);
-    const add = await lab.api('POST', '/services', VIEWER_TOKEN, { name: 'sneaky', dnsName: dnsNameOf(SERVICE), port: 18462, routes: [{ pathPrefix: '/sneaky' }] });
+    const add = await lab.api('POST', '/services', VIEWER_TOKEN, {
+      name: 'sneaky',
+      dnsName: dnsNameOf(SERVICE),
+      port: 18462,
+      routes: [{ pathPrefix: '/sneaky' }],
+    });
     expect(add.status).toBe(403);
     expect(lab.podgate.control.getService(SERVICE)?.peers.every((p) => p.state === 'active')).toBe(true);
   }, 30_000);

@@ -12,7 +12,10 @@ import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './h
 const SERVICE = 'image-lobby';
 let lab: LabPodgate;
 let browser: Browser;
-const tabs = new DashboardTabs(() => browser, () => lab.adminUrl);
+const tabs = new DashboardTabs(
+  () => browser,
+  () => lab.adminUrl,
+);
 const events: EventView[] = [];
 
 beforeAll(async () => {
@@ -87,17 +90,24 @@ describe('a rolling update, watched in the browser', () => {
       await rollout;
       const fresh = cluster.pods.map((p) => p.address);
       // After the rollout: only the new pods, all active (the last old pod leaves within a DNS refresh).
-      await eventually(async () => {
-        const rows = await detail.podRows();
-        record(rows);
-        expect(rows.map((r) => r.address).sort()).toEqual([...fresh].sort());
-        expect(rows.every((r) => r.state === 'active')).toBe(true);
-      }, 10_000, 100);
+      await eventually(
+        async () => {
+          const rows = await detail.podRows();
+          record(rows);
+          expect(rows.map((r) => r.address).sort()).toEqual([...fresh].sort());
+          expect(rows.every((r) => r.state === 'active')).toBe(true);
+        },
+        10_000,
+        100,
+      );
 
       expect(shotDuringRollout, 'screenshots taken while the rollout ran').toBe(true);
       for (const address of old) {
         const states = [...(seen.get(address) ?? [])].join(', ');
-        expect(gone.has(address) || seen.get(address)?.has('terminating'), `old pod ${address} seen leaving (states seen: ${states}; steps: ${JSON.stringify(steps)})`).toBe(true);
+        expect(
+          gone.has(address) || seen.get(address)?.has('terminating'),
+          `old pod ${address} seen leaving (states seen: ${states}; steps: ${JSON.stringify(steps)})`,
+        ).toBe(true);
       }
       for (const address of fresh) expect(seen.get(address)?.has('active'), `new pod ${address} seen arriving`).toBe(true);
 
@@ -106,10 +116,17 @@ describe('a rolling update, watched in the browser', () => {
       const ejections = events.filter((e) => e.service === SERVICE && e.type === 'peer_ejected');
       expect(ejections.length, 'podgate ejected a dying pod').toBeGreaterThan(0);
       const reasons = ejections.map((e) => e.reason ?? '');
-      await eventually(async () => {
-        const items = (await detail.timeline.getByRole('listitem').filter({ hasText: 'peer_ejected' }).allTextContents()).join('\n');
-        expect(reasons.some((reason) => reason !== '' && items.includes(reason)), `timeline ejections:\n${items}\nreasons: ${reasons.join(', ')}`).toBe(true);
-      }, 5000, 100);
+      await eventually(
+        async () => {
+          const items = (await detail.timeline.getByRole('listitem').filter({ hasText: 'peer_ejected' }).allTextContents()).join('\n');
+          expect(
+            reasons.some((reason) => reason !== '' && items.includes(reason)),
+            `timeline ejections:\n${items}\nreasons: ${reasons.join(', ')}`,
+          ).toBe(true);
+        },
+        5000,
+        100,
+      );
       const timeline = (await detail.timeline.getByRole('listitem').allTextContents()).join('\n');
       expect(timeline).toContain('peer_added');
       expect(timeline).toContain('peer_removed');

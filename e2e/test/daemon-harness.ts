@@ -47,7 +47,16 @@ export function writeConfig(text: string, dir = mkdtempSync(join(tmpdir(), 'podg
 }
 
 /** A config with admin tokens, one service, the state directory next to the file. */
-export function daemonConfig(o: { dir: string; listen: number; admin: number; nameserver: string; dnsName: string; podPort: number; workers?: number; extra?: string }): string {
+export function daemonConfig(o: {
+  dir: string;
+  listen: number;
+  admin: number;
+  nameserver: string;
+  dnsName: string;
+  podPort: number;
+  workers?: number;
+  extra?: string;
+}): string {
   return [
     `listen: 127.0.0.1:${o.listen}`,
     `workers: ${o.workers ?? 1}`,

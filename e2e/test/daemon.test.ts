@@ -94,7 +94,8 @@ describe('the daemon', () => {
     const { daemon, path, dir } = start(18443, 18444);
     await daemon.waitFor('podgate is serving');
     await daemon.waitFor(/peer added/);
-    const good = daemonConfig({ dir, listen: 18443, admin: 18444, nameserver: dns.nameserver, dnsName: NAME, podPort: POD_PORT }) +
+    const good =
+      daemonConfig({ dir, listen: 18443, admin: 18444, nameserver: dns.nameserver, dnsName: NAME, podPort: POD_PORT }) +
       `\n  second:\n    dnsName: ${NAME}\n    port: ${POD_PORT}\n    routes: [{ pathPrefix: /second }]\n`;
     writeFileSync(path, good);
     const keep = await request('http://127.0.0.1:18443/slow/600');

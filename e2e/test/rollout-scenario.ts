@@ -139,7 +139,17 @@ export async function runRolloutScenario(s: RolloutScenario): Promise<RolloutRes
     // such second at under half the rate, with the rollout still a second away).
     const firstRolloutSecond = Math.floor((rolloutStartedAt - loadStartedAt) / 1000);
     const { steadyRate, stalledSeconds } = stalls(report.perSecond, s.steadyQuantile, firstRolloutSecond);
-    return { mode: s.mode, report, steps, events, retries: podgate.control.getService('image-lobby')?.retries ?? 0, failureLog: failureLog(lines), steadyRate, stalledSeconds, rolloutStartedAt };
+    return {
+      mode: s.mode,
+      report,
+      steps,
+      events,
+      retries: podgate.control.getService('image-lobby')?.retries ?? 0,
+      failureLog: failureLog(lines),
+      steadyRate,
+      stalledSeconds,
+      rolloutStartedAt,
+    };
   } finally {
     await podgate.close(1000);
     await cluster.close();

@@ -19,7 +19,16 @@ function deferred<T>() {
 
 function fakeApi(overrides: Partial<ApiClient>): ApiClient {
   const refuse = () => Promise.reject(new Error('not in this test'));
-  return { listServices: refuse, getService: refuse, addService: refuse, removeService: refuse, peerAction: refuse, events: refuse, role: refuse, ...overrides };
+  return {
+    listServices: refuse,
+    getService: refuse,
+    addService: refuse,
+    removeService: refuse,
+    peerAction: refuse,
+    events: refuse,
+    role: refuse,
+    ...overrides,
+  };
 }
 
 const conflict = (message: string) => new ApiRequestError(409, { error: 'PODGATE_CONFLICT', message, field: 'body.name' });
@@ -53,7 +62,12 @@ describe('peer action mutation', () => {
     const client = seeded();
     const observer = new MutationObserver(
       client,
-      peerActionOptions(client, fakeApi({ peerAction: () => Promise.reject(new ApiRequestError(404, { error: 'PODGATE_NOT_FOUND', message: 'service web has no peer 127.10.0.1:80' })) })),
+      peerActionOptions(
+        client,
+        fakeApi({
+          peerAction: () => Promise.reject(new ApiRequestError(404, { error: 'PODGATE_NOT_FOUND', message: 'service web has no peer 127.10.0.1:80' })),
+        }),
+      ),
     );
     await expect(observer.mutate({ service: 'web', address: '127.10.0.1:80', action: 'eject' })).rejects.toThrow('service web has no peer 127.10.0.1:80');
     expect(stateOf(client, '127.10.0.1:80')).toEqual({ list: 'active', detail: 'active' });
@@ -79,7 +93,10 @@ describe('add service mutation', () => {
 
   it('takes the placeholder back out on a 409 and keeps the server message', async () => {
     const client = seeded();
-    const observer = new MutationObserver(client, addServiceOptions(client, fakeApi({ addService: () => Promise.reject(conflict('route any host /api is already served')) })));
+    const observer = new MutationObserver(
+      client,
+      addServiceOptions(client, fakeApi({ addService: () => Promise.reject(conflict('route any host /api is already served')) })),
+    );
     await expect(observer.mutate(input)).rejects.toThrow('route any host /api is already served');
     expect(client.getQueryData<ServiceView[]>(servicesKey)?.map((s) => s.name)).toEqual(['web']);
   });

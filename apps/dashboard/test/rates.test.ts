@@ -31,8 +31,18 @@ describe('servicePoint', () => {
   });
 
   it('never reports a negative rate when a worker restarted and the summed counters went down', () => {
-    const before = service('web', { requests: 1000, retries: 50, responses: { '200': 990, '503': 10 }, peers: [peer('127.10.0.1:80', { errors: { status_5xx: 9 } })] });
-    const after = service('web', { requests: 400, retries: 10, responses: { '200': 395, '503': 5 }, peers: [peer('127.10.0.1:80', { errors: { status_5xx: 2 } })] });
+    const before = service('web', {
+      requests: 1000,
+      retries: 50,
+      responses: { '200': 990, '503': 10 },
+      peers: [peer('127.10.0.1:80', { errors: { status_5xx: 9 } })],
+    });
+    const after = service('web', {
+      requests: 400,
+      retries: 10,
+      responses: { '200': 395, '503': 5 },
+      peers: [peer('127.10.0.1:80', { errors: { status_5xx: 2 } })],
+    });
     const point = servicePoint(before, after, 1000, 2000);
     expect(point.requestsPerSec).toBe(0);
     expect(point.retriesPerSec).toBe(0);
@@ -48,7 +58,11 @@ describe('servicePoint', () => {
 
 describe('peer rates and p99', () => {
   it('counts a new peer from zero and a dropped counter as no traffic', () => {
-    expect(peerRates(undefined, peer('a', { requests: 20, errors: { header_timeout: 2 } }), 2)).toEqual({ requestsPerSec: 10, errorsPerSec: 1, retriesPerSec: 0 });
+    expect(peerRates(undefined, peer('a', { requests: 20, errors: { header_timeout: 2 } }), 2)).toEqual({
+      requestsPerSec: 10,
+      errorsPerSec: 1,
+      retriesPerSec: 0,
+    });
     expect(peerRates(peer('a', { requests: 50 }), peer('a', { requests: 10 }), 1).requestsPerSec).toBe(0);
     expect(counterDelta(5, 3)).toBe(0);
   });

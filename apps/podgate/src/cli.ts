@@ -38,7 +38,8 @@ function commandOf(values: { config?: string; port?: string; rate?: string }, po
     return { kind: 'demo', port, rate };
   }
   if (values.config === undefined) throw new UsageError('no config: give --config FILE (or run `podgate demo` to try podgate on loopback)');
-  if (values.port !== undefined || values.rate !== undefined) throw new UsageError('--port and --rate are for the demo; the config file says where podgate listens');
+  if (values.port !== undefined || values.rate !== undefined)
+    throw new UsageError('--port and --rate are for the demo; the config file says where podgate listens');
   return { kind: 'serve', configPath: values.config };
 }
 
@@ -47,7 +48,12 @@ async function main(): Promise<number> {
   try {
     // `pnpm start -- --port 8081` style: a lone `--` separator reaches us through pnpm; skip it.
     const argv = process.argv.slice(2).filter((a) => a !== '--');
-    args = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });
+    args = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, port: { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (err) {
     process.stderr.write(`podgate: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
@@ -67,13 +73,17 @@ async function main(): Promise<number> {
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     // Workers get them from the primary; with workers: 1 the data plane runs in this process.
-    process.stderr.write(`podgate: node was started without ${missing.join(' ')}; after a quiet spell the data plane then spends up to half as much CPU again per request until its heap regrows (run \`node ${missing.join(' ')} apps/podgate/dist/cli.js\`, or the podgate bin)\n`);
+    process.stderr.write(
+      `podgate: node was started without ${missing.join(' ')}; after a quiet spell the data plane then spends up to half as much CPU again per request until its heap regrows (run \`node ${missing.join(' ')} apps/podgate/dist/cli.js\`, or the podgate bin)\n`,
+    );
   }
   let demo: Demo | null = null;
   let podgate: Podgate;
   const configPath = command.kind === 'serve' ? command.configPath : undefined;
   const onTokenCreated = (url: string): void => {
-    process.stdout.write(`\nadmin API and dashboard: ${url}\n(an operator token was generated and stored in the state directory; it is shown only this once)\n\n`);
+    process.stdout.write(
+      `\nadmin API and dashboard: ${url}\n(an operator token was generated and stored in the state directory; it is shown only this once)\n\n`,
+    );
   };
   try {
     if (command.kind === 'serve') {
@@ -115,7 +125,9 @@ async function main(): Promise<number> {
           podgate.logger.info({ services: next.services.map((s) => s.name) }, 'config reloaded');
           if (ignored.length > 0) podgate.logger.warn({ keys: ignored }, `config keys that need a restart were not applied: ${ignored.join(', ')}`);
         })
-        .catch((err: unknown) => podgate.logger.error({ err: (err as Error).message }, `config reload refused, the running config stays: ${(err as Error).message}`));
+        .catch((err: unknown) =>
+          podgate.logger.error({ err: (err as Error).message }, `config reload refused, the running config stays: ${(err as Error).message}`),
+        );
     });
   }
   await new Promise<void>((resolve) => {

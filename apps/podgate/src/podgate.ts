@@ -149,7 +149,14 @@ export class Podgate {
     if (!same(config.admin, this.config.admin)) ignored.push('admin');
     if (config.stateDir !== this.config.stateDir) ignored.push('stateDir');
     if (!same(config.dns, this.config.dns)) ignored.push('dns');
-    this.control.reload({ ...config, listen: this.config.listen, workers: this.config.workers, admin: this.config.admin, stateDir: this.config.stateDir, dns: this.config.dns });
+    this.control.reload({
+      ...config,
+      listen: this.config.listen,
+      workers: this.config.workers,
+      admin: this.config.admin,
+      stateDir: this.config.stateDir,
+      dns: this.config.dns,
+    });
     this.pool?.setConfig(config);
     this.config = config;
     return ignored;

@@ -23,7 +23,12 @@ process.on('message', (m: WorkerControl | ToWorker) => {
 
 async function init(worker: number, config: Extract<WorkerControl, { type: 'init' }>['config']): Promise<void> {
   const logger = pino({ level: config.log.level }).child({ worker });
-  const server = new ProxyServer({ config: { ...config, services: [] }, logger, onPeerEvent: (e) => agent?.onLocalEvent(e), onNotice: (n) => agent?.onNotice(n) });
+  const server = new ProxyServer({
+    config: { ...config, services: [] },
+    logger,
+    onPeerEvent: (e) => agent?.onLocalEvent(e),
+    onNotice: (n) => agent?.onNotice(n),
+  });
   proxy = server;
   agent = new DataPlaneAgent(server, worker, send);
   for (const m of early.splice(0)) await agent.receive(m);

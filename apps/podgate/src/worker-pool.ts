@@ -101,7 +101,10 @@ export class WorkerPool {
         }
         if (this.stopping) return;
         this.logger.error({ worker: id, code, signal }, `worker ${id} died; starting a new one`);
-        setTimeout(() => void this.fork(id).catch((err: Error) => this.logger.error({ worker: id, err: err.message }, 'worker respawn failed')), RESPAWN_DELAY_MS).unref();
+        setTimeout(
+          () => void this.fork(id).catch((err: Error) => this.logger.error({ worker: id, err: err.message }, 'worker respawn failed')),
+          RESPAWN_DELAY_MS,
+        ).unref();
       });
     });
   }

@@ -15,7 +15,6 @@ import { Podgate } from '../src/podgate.js';
 const TOKEN = { name: 'ops', token: 'operator-token-0123456789', role: 'operator' };
 const noEnv = { env: {} };
 
-
 describe('admin.listen beyond loopback', () => {
   it.each(['0.0.0.0:9901', '[::]:9901', '192.0.2.7:9901', 'admin.example.com:9901', '[::ffff:192.0.2.1]:9901'])(
     'refuses %s without a token, naming the key and the fix',
@@ -43,10 +42,14 @@ describe('admin.listen beyond loopback', () => {
 
   it('accepts it with admin.tokens, or with a token from the environment', () => {
     expect(resolveConfig({ admin: { listen: '0.0.0.0:9901', tokens: [TOKEN] } }, noEnv).admin.listen).toEqual({ host: '0.0.0.0', port: 9901 });
-    expect(resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, { env: { PODGATE_OPERATOR_TOKEN: 'operator-token-0123456789' } }).admin.listen.host).toBe('0.0.0.0');
+    expect(resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, { env: { PODGATE_OPERATOR_TOKEN: 'operator-token-0123456789' } }).admin.listen.host).toBe(
+      '0.0.0.0',
+    );
     expect(resolveConfig({ admin: { listen: '[::]:9901' } }, { env: { PODGATE_VIEWER_TOKEN: 'viewer-token-0123456789' } }).admin.listen.host).toBe('::');
     // An empty variable is no token (loadTokens ignores it too).
-    expect(configErrorOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, { env: { PODGATE_OPERATOR_TOKEN: '' } })).issues[0]?.path).toBe('admin.listen');
+    expect(configErrorOf(() => resolveConfig({ admin: { listen: '0.0.0.0:9901' } }, { env: { PODGATE_OPERATOR_TOKEN: '' } })).issues[0]?.path).toBe(
+      'admin.listen',
+    );
   });
 
   it.each(['127.0.0.1:9901', '127.0.0.2:0', 'localhost:9901', '[::1]:9901'])('accepts loopback %s without a token (the demo’s case)', (listen) => {

@@ -16,7 +16,10 @@ afterEach(() => {
 });
 
 /** Runs the CLI as `pnpm start` does (with the data plane's node flags), or with `nodeFlags`. */
-function run(args: string[], nodeFlags: readonly string[] = DATA_PLANE_NODE_FLAGS): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function run(
+  args: string[],
+  nodeFlags: readonly string[] = DATA_PLANE_NODE_FLAGS,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   // Tokens from the caller's environment would stop podgate generating its own.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PODGATE_')));
   const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -45,7 +48,9 @@ function configFile(text: string): string {
 
 describe('podgate CLI', () => {
   it('refuses a bad config with the key path and reason, exit 2 and no stack trace', async () => {
-    const path = configFile('dns: { nameservers: [127.0.0.1:53] }\nservices:\n  image-lobby:\n    dnsName: a.b.svc\n    port: 70000\n    retry: { on: [error, http_501] }\n');
+    const path = configFile(
+      'dns: { nameservers: [127.0.0.1:53] }\nservices:\n  image-lobby:\n    dnsName: a.b.svc\n    port: 70000\n    retry: { on: [error, http_501] }\n',
+    );
     const r = run(['--config', path]);
     expect(await r.exited).toBe(2);
     expect(r.output()).toContain('services.image-lobby.port: must be 1-65535');

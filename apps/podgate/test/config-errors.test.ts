@@ -11,7 +11,6 @@ function withService(service: Record<string, unknown>, extra: Record<string, unk
   };
 }
 
-
 const retryNames = 'error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_429, non_idempotent';
 
 const cases: [string, unknown, string][] = [
@@ -22,9 +21,17 @@ const cases: [string, unknown, string][] = [
   ],
   ['a port out of range', withService({ port: 70000 }), 'services.image-lobby.port: must be 1-65535'],
   ['workers of 0', withService({}, { workers: 0 }), 'workers: must be auto or a number of worker processes 1-64, got "0"'],
-  ['a short admin token', withService({}, { admin: { tokens: [{ name: 'ops', token: 'short', role: 'operator' }] } }), 'admin.tokens[0].token: must be 16-256 printable characters without spaces or commas'],
+  [
+    'a short admin token',
+    withService({}, { admin: { tokens: [{ name: 'ops', token: 'short', role: 'operator' }] } }),
+    'admin.tokens[0].token: must be 16-256 printable characters without spaces or commas',
+  ],
   ['an admin token without a role', withService({}, { admin: { tokens: [{ name: 'ops', token: 'x'.repeat(20) }] } }), 'admin.tokens[0].role: required'],
-  ['an allowed origin with a path', withService({}, { admin: { allowedOrigins: ['https://ops.example.com/x'] } }), 'admin.allowedOrigins[0]: must be an origin like https://ops.example.com (scheme and host, no path), got "https://ops.example.com/x"'],
+  [
+    'an allowed origin with a path',
+    withService({}, { admin: { allowedOrigins: ['https://ops.example.com/x'] } }),
+    'admin.allowedOrigins[0]: must be an origin like https://ops.example.com (scheme and host, no path), got "https://ops.example.com/x"',
+  ],
   ['a port of 0', withService({ port: 0 }), 'services.image-lobby.port: must be 1-65535'],
   ['a port given as text', withService({ port: 'http' }), 'services.image-lobby.port: must be a number, got "http"'],
   ['a missing dnsName', withService({ dnsName: undefined }), 'services.image-lobby.dnsName: required'],
@@ -67,7 +74,11 @@ const cases: [string, unknown, string][] = [
   ['a misspelt service key', withService({ retyr: { tries: 2 } }), 'services.image-lobby.retyr: unknown key (did you mean retry?)'],
   ['a snake_case key', withService({ dns_name: 'x.local' }), 'services.image-lobby.dns_name: unknown key (did you mean dnsName?)'],
   ['an unknown top-level key', { upstreams: {} }, 'upstreams: unknown key'],
-  ['a path prefix without a slash', withService({ routes: [{ pathPrefix: 'api' }] }), 'services.image-lobby.routes[0].pathPrefix: must start with "/", got "api"'],
+  [
+    'a path prefix without a slash',
+    withService({ routes: [{ pathPrefix: 'api' }] }),
+    'services.image-lobby.routes[0].pathPrefix: must start with "/", got "api"',
+  ],
   ['a route without pathPrefix', withService({ routes: [{ host: 'a.example.com' }] }), 'services.image-lobby.routes[0].pathPrefix: required'],
   ['an empty route list', withService({ routes: [] }), 'services.image-lobby.routes: must not be empty'],
   [

@@ -16,6 +16,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** A screenshot named after a failed test, so a CI failure can be looked at. */
 export async function screenshotOnFailure(page: Page | undefined, testName: string): Promise<void> {
   if (page === undefined || page.isClosed()) return;
-  const slug = testName.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 80);
+  const slug = testName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 80);
   await screenshot(page, `failed-${slug}.png`).catch(() => undefined);
 }

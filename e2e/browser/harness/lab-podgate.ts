@@ -124,7 +124,8 @@ export async function startLabPodgate(o: { clusters: ClusterSpec[]; services?: R
     for (;;) {
       const view = pg.control.getService(service);
       if (view !== null && view.peers.filter((p) => p.state === 'active').length === count) return view;
-      if (Date.now() > end) throw new Error(`${service} did not reach ${count} active peers within ${ms} ms: ${JSON.stringify(view?.peers.map((p) => [p.address, p.state]))}`);
+      if (Date.now() > end)
+        throw new Error(`${service} did not reach ${count} active peers within ${ms} ms: ${JSON.stringify(view?.peers.map((p) => [p.address, p.state]))}`);
       await sleep(25);
     }
   };

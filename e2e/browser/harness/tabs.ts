@@ -37,6 +37,9 @@ export class DashboardTabs {
       for (const [i, tab] of tabs.entries()) await screenshotOnFailure(tab.page, tabs.length === 1 ? ctx.task.name : `${ctx.task.name} ${i}`);
     }
     for (const tab of tabs) await tab.context.close();
-    expect(tabs.flatMap((t) => t.errors), 'uncaught exceptions in the page').toEqual([]);
+    expect(
+      tabs.flatMap((t) => t.errors),
+      'uncaught exceptions in the page',
+    ).toEqual([]);
   }
 }

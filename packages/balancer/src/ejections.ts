@@ -6,11 +6,7 @@ import type { PeerTableOptions } from './peer-table-options.js';
 import type { SlowStart } from './slow-start.js';
 
 /** Causes that mean the pod is dying or gone: eject at once rather than after a threshold. */
-const EJECT_AT_ONCE: ReadonlySet<FailureCause> = new Set<FailureCause>([
-  ...CONNECT_PHASE_CAUSES,
-  'closed_before_header',
-  'reset_before_header',
-]);
+const EJECT_AT_ONCE: ReadonlySet<FailureCause> = new Set<FailureCause>([...CONNECT_PHASE_CAUSES, 'closed_before_header', 'reset_before_header']);
 
 /**
  * Automatic ejections of one service's peers (passive detection, Envoy's outlier detection) and
@@ -30,13 +26,7 @@ export class Ejections<H> {
   private readonly recentlyDead = new Map<string, { until: number; reason: PeerStateReason; ejections: number }>();
   private nextExpiry = Infinity;
 
-  constructor(
-    options: PeerTableOptions,
-    peers: ReadonlyMap<string, Peer<H>>,
-    events: PeerEvents,
-    eligible: EligibleSet<H>,
-    slowStart: SlowStart,
-  ) {
+  constructor(options: PeerTableOptions, peers: ReadonlyMap<string, Peer<H>>, events: PeerEvents, eligible: EligibleSet<H>, slowStart: SlowStart) {
     this.options = options;
     this.peers = peers;
     this.events = events;

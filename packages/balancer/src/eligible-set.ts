@@ -26,8 +26,7 @@ export class EligibleSet<H> {
     this.all = all;
     this.maxEjectedPercent = options.maxEjectedPercent;
     this.events = events;
-    this.picker =
-      options.algorithm === 'least_request' ? new LeastRequest(options.random ?? Math.random) : new SmoothRoundRobin();
+    this.picker = options.algorithm === 'least_request' ? new LeastRequest(options.random ?? Math.random) : new SmoothRoundRobin();
   }
 
   get size(): number {

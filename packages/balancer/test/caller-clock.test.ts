@@ -4,7 +4,7 @@ import { addrs, makeTable } from './helpers.js';
 
 // The table has no clock of its own: time moves only when a caller passes `now`, so a test (or a
 // replay) drives ejections and returns to the millisecond without sleeping.
-describe('peer table: the caller\'s clock', () => {
+describe("peer table: the caller's clock", () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });

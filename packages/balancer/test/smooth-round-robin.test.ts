@@ -32,7 +32,10 @@ describe('smooth weighted round robin', () => {
   });
 
   it('skips peers the request already tried, weighted or not', () => {
-    for (const weights of [{ a: 1, b: 1, c: 1 }, { a: 3, b: 2, c: 1 }]) {
+    for (const weights of [
+      { a: 1, b: 1, c: 1 },
+      { a: 3, b: 2, c: 1 },
+    ]) {
       const list = peers(weights);
       const rr = new SmoothRoundRobin();
       rr.reset(list);

@@ -34,12 +34,19 @@ export function configDocs(): string {
   );
   const services: ObjectSpec = { kind: 'object', doc: '', fields: serviceOwnFields };
   parts.push(
-    section('services', services, [
-      'A mapping of service name to service. Names are RFC 1123 labels (a-z, 0-9, `-`, at most 63 chars).',
-      'Besides the keys below, a service may set any key of [`defaults`](#defaults)',
-      `(${Object.keys(policySpec.fields).map((k) => `\`${k}\``).join(', ')}) to override it for this service only.`,
-      'Two services may not claim the same host + pathPrefix.',
-    ], 'services.<name>'),
+    section(
+      'services',
+      services,
+      [
+        'A mapping of service name to service. Names are RFC 1123 labels (a-z, 0-9, `-`, at most 63 chars).',
+        'Besides the keys below, a service may set any key of [`defaults`](#defaults)',
+        `(${Object.keys(policySpec.fields)
+          .map((k) => `\`${k}\``)
+          .join(', ')}) to override it for this service only.`,
+        'Two services may not claim the same host + pathPrefix.',
+      ],
+      'services.<name>',
+    ),
   );
   return parts.join('\n');
 }
@@ -93,9 +100,7 @@ function typeText(field: FieldSpec): string {
     case 'string':
       return field.typeDoc;
     case 'list':
-      return field.item.kind === 'enum'
-        ? `list of ${field.item.values.map((v) => `\`${v}\``).join(', ')}`
-        : `list of ${typeText(field.item)}`;
+      return field.item.kind === 'enum' ? `list of ${field.item.values.map((v) => `\`${v}\``).join(', ')}` : `list of ${typeText(field.item)}`;
     case 'object':
       return 'mapping';
   }

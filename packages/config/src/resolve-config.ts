@@ -130,13 +130,7 @@ export function resolveConfigRaw(input: unknown, options: ResolveOptions = {}): 
   return { ...config, services: services.map((s) => s.service), defaults };
 }
 
-function resolveService(
-  name: string,
-  input: unknown,
-  path: PathSegment[],
-  issues: RawIssue[],
-  defaults: ServiceDefaults,
-): ServiceConfig | undefined {
+function resolveService(name: string, input: unknown, path: PathSegment[], issues: RawIssue[], defaults: ServiceDefaults): ServiceConfig | undefined {
   const before = issues.length;
   const named = checkServiceName(name);
   if ('error' in named) issues.push({ segments: path, message: `service name ${named.error}` });

@@ -51,13 +51,7 @@ type Base = unknown;
  * service's policy keys) or else the spec's default. Issues are pushed, never thrown, so that every
  * problem in a file is reported at once; the value returned for a bad key is the default.
  */
-export function resolveField(
-  spec: FieldSpec,
-  input: unknown,
-  path: PathSegment[],
-  issues: RawIssue[],
-  base?: Base,
-): unknown {
+export function resolveField(spec: FieldSpec, input: unknown, path: PathSegment[], issues: RawIssue[], base?: Base): unknown {
   const fail = (message: string): unknown => {
     issues.push({ segments: path, message });
     return base !== undefined ? structuredClone(base) : defaultOf(spec);
@@ -140,13 +134,7 @@ export function resolveSpec<S extends ObjectSpec>(spec: S, input: Record<string,
   return resolveObject(spec, input, path, issues, base) as Resolved<S>;
 }
 
-export function resolveObject(
-  spec: ObjectSpec,
-  input: Record<string, unknown>,
-  path: PathSegment[],
-  issues: RawIssue[],
-  base?: Base,
-): Record<string, unknown> {
+export function resolveObject(spec: ObjectSpec, input: Record<string, unknown>, path: PathSegment[], issues: RawIssue[], base?: Base): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const baseObject = isPlainObject(base) ? base : undefined;
   for (const [key, field] of Object.entries(spec.fields)) {

@@ -15,7 +15,9 @@ describe('docs/config.md', () => {
   });
 
   it('documents every key with a description', () => {
-    for (const line of configDocs().split('\n').filter((l) => l.startsWith('| `'))) {
+    for (const line of configDocs()
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))) {
       expect(line, line).toMatch(/\| [^|]*[a-z][^|]* \|$/);
     }
   });

@@ -250,8 +250,6 @@ describe('files', () => {
     await writeFile(path, `${minimal}    retyr: { tries: 2 }\n`);
     const err = (await loadConfigFile(path).catch((e: unknown) => e)) as ConfigError;
     expect(err.source).toBe(path);
-    expect(err.issues).toEqual([
-      { path: 'services.image-lobby.retyr', message: 'unknown key (did you mean retry?)', line: 7, column: 12 },
-    ]);
+    expect(err.issues).toEqual([{ path: 'services.image-lobby.retyr', message: 'unknown key (did you mean retry?)', line: 7, column: 12 }]);
   });
 });

@@ -21,10 +21,7 @@ export class ControlError extends Error {
 }
 
 /** What changed, for the live feed: coalesce `service` changes, forward events at once. */
-export type ControlChange =
-  | { kind: 'service'; name: string }
-  | { kind: 'service_removed'; name: string }
-  | { kind: 'event'; event: EventView };
+export type ControlChange = { kind: 'service'; name: string } | { kind: 'service_removed'; name: string } | { kind: 'event'; event: EventView };
 
 /**
  * The control plane as the admin API, the live feed and metrics see it. Mutations resolve only

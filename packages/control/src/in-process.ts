@@ -8,9 +8,19 @@ import { DataPlaneAgent } from '@podgate/proxy';
  * `workers: 1`: the data plane in the primary's own process, attached to the control plane by the
  * same messages as a worker process — copied, as IPC would, so neither side shares objects.
  */
-export function startInProcessDataPlane(control: ControlPlane, config: PodgateConfig, logger: Logger, worker = 1): { proxy: ProxyServer; agent: DataPlaneAgent } {
+export function startInProcessDataPlane(
+  control: ControlPlane,
+  config: PodgateConfig,
+  logger: Logger,
+  worker = 1,
+): { proxy: ProxyServer; agent: DataPlaneAgent } {
   let agent: DataPlaneAgent | null = null;
-  const proxy = new ProxyServer({ config: { ...config, services: [] }, logger, onPeerEvent: (e) => agent?.onLocalEvent(e), onNotice: (n) => agent?.onNotice(n) });
+  const proxy = new ProxyServer({
+    config: { ...config, services: [] },
+    logger,
+    onPeerEvent: (e) => agent?.onLocalEvent(e),
+    onNotice: (n) => agent?.onNotice(n),
+  });
   const ready = new DataPlaneAgent(proxy, worker, (m) => control.fromWorker(worker, structuredClone(m)));
   agent = ready;
   control.attachWorker(worker, (m) => void ready.receive(structuredClone(m)));

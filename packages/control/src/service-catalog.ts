@@ -129,7 +129,10 @@ export class ServiceCatalog {
       try {
         service = this.parseService(input, this.config);
       } catch (err) {
-        this.logger.error({ service: service.name, err: (err as Error).message }, `service ${service.name} is not valid under the reloaded config; it runs with the previous one until a restart`);
+        this.logger.error(
+          { service: service.name, err: (err as Error).message },
+          `service ${service.name} is not valid under the reloaded config; it runs with the previous one until a restart`,
+        );
       }
     }
     this.addEntry(service, 'api');

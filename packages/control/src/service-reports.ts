@@ -69,12 +69,17 @@ export class ServiceReports {
       }
       case 'dns_emptied': {
         const detail = `${e.cause}; no addresses past the grace period`;
-        this.logger[e.repeat === 1 ? 'error' : 'debug'](e, `DNS has had no addresses for ${e.service} past the grace period: the service is empty (${e.cause})`);
+        this.logger[e.repeat === 1 ? 'error' : 'debug'](
+          e,
+          `DNS has had no addresses for ${e.service} past the grace period: the service is empty (${e.cause})`,
+        );
         this.recordDnsTrouble(entry, e, detail);
         break;
       }
       case 'dns_recovered': {
-        const why = [e.failed > 0 ? `${e.failed} refreshes failed` : null, e.empty > 0 ? `${e.empty} found no records` : null].filter((x) => x !== null).join(', ');
+        const why = [e.failed > 0 ? `${e.failed} refreshes failed` : null, e.empty > 0 ? `${e.empty} found no records` : null]
+          .filter((x) => x !== null)
+          .join(', ');
         const detail = `resolved again after ${formatMs(e.troubleMs)}: ${why}; last: ${e.lastCause}`;
         this.logger.info(e, `DNS of ${e.service} ${detail}`);
         this.events.record({ type: 'dns_recovered', service: e.service, detail, durationMs: e.troubleMs, failures: e.failed + e.empty });
@@ -111,7 +116,8 @@ export class ServiceReports {
     if (urgent === entry.refresher.urgent) return;
     entry.refresher.setUrgent(urgent);
     const name = entry.config.name;
-    if (urgent) this.logger.warn({ service: name, alive, known }, `${name}: ${alive} of ${known} pods alive: re-resolving ${entry.config.dnsName} every second`);
+    if (urgent)
+      this.logger.warn({ service: name, alive, known }, `${name}: ${alive} of ${known} pods alive: re-resolving ${entry.config.dnsName} every second`);
     else this.logger.info({ service: name, alive, known }, `${name}: ${alive} of ${known} pods alive: DNS refreshes back to their usual rhythm`);
     this.events.notify({ kind: 'service', name });
   }

@@ -64,10 +64,11 @@ export class WorkerLinks {
   inFlight(): Map<string, number> {
     const totals = new Map<string, number>();
     for (const stats of this.stats()) {
-      for (const s of stats.services) for (const p of s.peers) {
-        const key = peerKey(s.name, p.address);
-        totals.set(key, (totals.get(key) ?? 0) + p.inFlight);
-      }
+      for (const s of stats.services)
+        for (const p of s.peers) {
+          const key = peerKey(s.name, p.address);
+          totals.set(key, (totals.get(key) ?? 0) + p.inFlight);
+        }
     }
     return totals;
   }
@@ -76,12 +77,13 @@ export class WorkerLinks {
   latency(): Map<string, number[]> {
     const sums = new Map<string, number[]>();
     for (const stats of this.stats()) {
-      for (const s of stats.services) for (const p of s.peers) {
-        const key = peerKey(s.name, p.address);
-        const sum = sums.get(key) ?? new Array<number>(p.latency.length).fill(0);
-        for (let i = 0; i < p.latency.length; i++) sum[i] = (sum[i] ?? 0) + (p.latency[i] ?? 0);
-        sums.set(key, sum);
-      }
+      for (const s of stats.services)
+        for (const p of s.peers) {
+          const key = peerKey(s.name, p.address);
+          const sum = sums.get(key) ?? new Array<number>(p.latency.length).fill(0);
+          for (let i = 0; i < p.latency.length; i++) sum[i] = (sum[i] ?? 0) + (p.latency[i] ?? 0);
+          sums.set(key, sum);
+        }
     }
     return sums;
   }

@@ -119,24 +119,25 @@ const toReply = (status: number, headers: Reply['headers'], text: string): Reply
 const transports: [string, () => Call][] = [
   [
     'inject',
-    () => async (method, path, options = {}) => {
-      const { headers, payload } = parts(options);
-      const res = await app.inject({ method: method as 'GET', url: path, headers, ...(payload === undefined ? {} : { payload }) });
-      return toReply(res.statusCode, res.headers as Reply['headers'], res.body);
-    },
+    () =>
+      async (method, path, options = {}) => {
+        const { headers, payload } = parts(options);
+        const res = await app.inject({ method: method as 'GET', url: path, headers, ...(payload === undefined ? {} : { payload }) });
+        return toReply(res.statusCode, res.headers as Reply['headers'], res.body);
+      },
   ],
   [
     'socket',
-    () => async (method, path, options = {}) => {
-      const { headers, payload } = parts(options);
-      const res = await request(`http://${server.address}${path}`, { method: method as 'GET', headers, body: payload, dispatcher });
-      return toReply(res.statusCode, res.headers, await res.body.text());
-    },
+    () =>
+      async (method, path, options = {}) => {
+        const { headers, payload } = parts(options);
+        const res = await request(`http://${server.address}${path}`, { method: method as 'GET', headers, body: payload, dispatcher });
+        return toReply(res.statusCode, res.headers, await res.body.text());
+      },
   ],
 ];
 
-const peerPath = (service: string, address: string, action: string): string =>
-  `/api/v1/services/${service}/peers/${encodeURIComponent(address)}/${action}`;
+const peerPath = (service: string, address: string, action: string): string => `/api/v1/services/${service}/peers/${encodeURIComponent(address)}/${action}`;
 
 const addressOf = (i: number): string => {
   const pod = cluster.pods[i];
@@ -237,7 +238,12 @@ describe.each(transports)('admin API through %s', (_transport, makeCall) => {
       expect(again.json().error).toBe('PODGATE_NOT_FOUND');
 
       const events = control.events(0, 1000).events.filter((e) => e.service === 'extra' && e.actor !== undefined);
-      expect(events.map((e) => [e.type, e.actor])).toEqual(expect.arrayContaining([['service_added', 'alice'], ['service_removed', 'alice']]));
+      expect(events.map((e) => [e.type, e.actor])).toEqual(
+        expect.arrayContaining([
+          ['service_added', 'alice'],
+          ['service_removed', 'alice'],
+        ]),
+      );
     });
 
     it('refuses with 409 to remove a service from the config file', async () => {
@@ -340,7 +346,12 @@ describe.each(transports)('admin API through %s', (_transport, makeCall) => {
 
   describe('tokens and roles', () => {
     it('answers 401 with WWW-Authenticate and nothing more without a token', async () => {
-      for (const [method, path] of [['GET', '/api/v1/services'], ['GET', '/api/v1/events'], ['GET', '/metrics'], ['DELETE', '/api/v1/services/svc']] as const) {
+      for (const [method, path] of [
+        ['GET', '/api/v1/services'],
+        ['GET', '/api/v1/events'],
+        ['GET', '/metrics'],
+        ['DELETE', '/api/v1/services/svc'],
+      ] as const) {
         const res = await call(method, path);
         expect(res.status, `${method} ${path}`).toBe(401);
         expect(res.headers['www-authenticate']).toBe('Bearer');

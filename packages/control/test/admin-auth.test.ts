@@ -46,26 +46,39 @@ describe('TokenAuth', () => {
 
     it('takes ?token= and the bearer.<token> subprotocol on a real WebSocket upgrade to the path', () => {
       expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${VIEWER}`, headers: upgrade }, PATH)).toEqual({ name: 'victor', role: 'viewer' });
-      expect(auth.authenticateUpgrade({ method: 'GET', url: PATH, headers: { ...upgrade, 'sec-websocket-protocol': `podgate.v1, bearer.${OPERATOR}` } }, PATH)).toEqual({
+      expect(
+        auth.authenticateUpgrade({ method: 'GET', url: PATH, headers: { ...upgrade, 'sec-websocket-protocol': `podgate.v1, bearer.${OPERATOR}` } }, PATH),
+      ).toEqual({
         name: 'alice',
         role: 'operator',
       });
       // Connection is a token list, compared without case; so is Upgrade's value.
       const browserish = { connection: 'keep-alive, UPGRADE', upgrade: 'WebSocket' };
-      expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${VIEWER}`, headers: browserish }, PATH)).toEqual({ name: 'victor', role: 'viewer' });
+      expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${VIEWER}`, headers: browserish }, PATH)).toEqual({
+        name: 'victor',
+        role: 'viewer',
+      });
       expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=nope-nope-nope-nope`, headers: upgrade }, PATH)).toBeNull();
       // The header still wins, as on every route.
-      expect(auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { ...upgrade, authorization: `Bearer ${VIEWER}` } }, PATH)?.name).toBe('victor');
+      expect(
+        auth.authenticateUpgrade({ method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { ...upgrade, authorization: `Bearer ${VIEWER}` } }, PATH)?.name,
+      ).toBe('victor');
     });
 
     it.each<[string, { method: string; url: string; headers: Record<string, string> }]>([
       ['a POST', { method: 'POST', url: `${PATH}?token=${OPERATOR}`, headers: upgrade }],
       ['a request without Connection: upgrade', { method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { upgrade: 'websocket' } }],
-      ['a request with Connection: keep-alive only', { method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { upgrade: 'websocket', connection: 'keep-alive' } }],
+      [
+        'a request with Connection: keep-alive only',
+        { method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { upgrade: 'websocket', connection: 'keep-alive' } },
+      ],
       ['an upgrade to something else', { method: 'GET', url: `${PATH}?token=${OPERATOR}`, headers: { ...upgrade, upgrade: 'h2c' } }],
       ['an upgrade to another path', { method: 'GET', url: `/api/v1/services?token=${OPERATOR}`, headers: upgrade }],
       ['an upgrade to a path below it', { method: 'GET', url: `${PATH}/x?token=${OPERATOR}`, headers: upgrade }],
-      ['a subprotocol token on another path', { method: 'GET', url: '/api/v1/services', headers: { ...upgrade, 'sec-websocket-protocol': `bearer.${OPERATOR}` } }],
+      [
+        'a subprotocol token on another path',
+        { method: 'GET', url: '/api/v1/services', headers: { ...upgrade, 'sec-websocket-protocol': `bearer.${OPERATOR}` } },
+      ],
       ['a subprotocol token on a POST', { method: 'POST', url: PATH, headers: { ...upgrade, 'sec-websocket-protocol': `bearer.${OPERATOR}` } }],
     ])('ignores a token outside the header on %s', (_what, req) => {
       expect(auth.authenticateUpgrade(req, PATH)).toBeNull();
@@ -101,7 +114,13 @@ describe('TokenAuth', () => {
     ['a token with a comma', [{ name: 'a', token: 'has,a,comma,in,it,!!', role: 'operator' }]],
     ['a token without a name', [{ name: '', token: OPERATOR, role: 'operator' }]],
     ['an unknown role', [{ name: 'a', token: OPERATOR, role: 'admin' as 'operator' }]],
-    ['the same token twice', [{ name: 'a', token: OPERATOR, role: 'operator' }, { name: 'b', token: OPERATOR, role: 'viewer' }]],
+    [
+      'the same token twice',
+      [
+        { name: 'a', token: OPERATOR, role: 'operator' },
+        { name: 'b', token: OPERATOR, role: 'viewer' },
+      ],
+    ],
   ])('refuses %s with PODGATE_ADMIN_TOKEN_INVALID', (_what, specs) => {
     expect(() => new TokenAuth(specs)).toThrow(expect.objectContaining({ code: 'PODGATE_ADMIN_TOKEN_INVALID' }));
   });

@@ -140,7 +140,9 @@ describe('buildAdminApp', () => {
     // A fastify route never takes a token from the URL or the subprotocol, upgrade headers or not.
     const upgrade = { upgrade: 'websocket', connection: 'Upgrade' };
     expect((await a.inject({ method: 'GET', url: `/api/v1/live?token=${OPERATOR}`, headers: upgrade })).statusCode).toBe(401);
-    expect((await a.inject({ method: 'GET', url: '/api/v1/live', headers: { ...upgrade, 'sec-websocket-protocol': `bearer.${OPERATOR}` } })).statusCode).toBe(401);
+    expect((await a.inject({ method: 'GET', url: '/api/v1/live', headers: { ...upgrade, 'sec-websocket-protocol': `bearer.${OPERATOR}` } })).statusCode).toBe(
+      401,
+    );
   });
 
   it('refuses ?token= and the bearer.<token> subprotocol on REST routes that carry Upgrade: websocket', async () => {
@@ -149,7 +151,12 @@ describe('buildAdminApp', () => {
     for (const headers of [{ upgrade: 'websocket' }, { upgrade: 'websocket', connection: 'Upgrade' }]) {
       const viaQuery = await a.inject({ method: 'POST', url: `/api/v1/services?token=${OPERATOR}`, headers, payload: body });
       expect(viaQuery.statusCode).toBe(401);
-      const viaProtocol = await a.inject({ method: 'POST', url: '/api/v1/services', headers: { ...headers, 'sec-websocket-protocol': `podgate.v1, bearer.${OPERATOR}` }, payload: body });
+      const viaProtocol = await a.inject({
+        method: 'POST',
+        url: '/api/v1/services',
+        headers: { ...headers, 'sec-websocket-protocol': `podgate.v1, bearer.${OPERATOR}` },
+        payload: body,
+      });
       expect(viaProtocol.statusCode).toBe(401);
       expect((await a.inject({ method: 'GET', url: `/api/v1/services?token=${OPERATOR}`, headers })).statusCode).toBe(401);
     }
@@ -162,10 +169,21 @@ describe('buildAdminApp', () => {
     const a = app({ logger });
     const upgrade = { upgrade: 'websocket', 'sec-websocket-protocol': `bearer.${OPERATOR}` };
     // A 500 (the one request the admin API logs), a 401, a 404 and a bad URL, each carrying the token.
-    expect((await a.inject({ method: 'POST', url: `/api/v1/services?token=${OPERATOR}`, headers: { authorization: `Bearer ${OPERATOR}`, ...upgrade }, payload: { name: 'boom', dnsName: 'boom.local', port: 80 } })).statusCode).toBe(500);
+    expect(
+      (
+        await a.inject({
+          method: 'POST',
+          url: `/api/v1/services?token=${OPERATOR}`,
+          headers: { authorization: `Bearer ${OPERATOR}`, ...upgrade },
+          payload: { name: 'boom', dnsName: 'boom.local', port: 80 },
+        })
+      ).statusCode,
+    ).toBe(500);
     expect((await a.inject({ method: 'GET', url: `/api/v1/services?token=${OPERATOR}`, headers: upgrade })).statusCode).toBe(401);
     expect((await a.inject({ method: 'GET', url: `/nothing?token=${OPERATOR}`, headers: upgrade })).statusCode).toBe(404);
-    expect((await a.inject({ method: 'GET', url: `/api/v1/services/%zz?token=${OPERATOR}`, headers: { authorization: `Bearer ${OPERATOR}` } })).statusCode).toBe(400);
+    expect(
+      (await a.inject({ method: 'GET', url: `/api/v1/services/%zz?token=${OPERATOR}`, headers: { authorization: `Bearer ${OPERATOR}` } })).statusCode,
+    ).toBe(400);
     expect(lines.join('')).toContain('secret internals');
     expect(lines.join('')).not.toContain(OPERATOR);
   });

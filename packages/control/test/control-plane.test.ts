@@ -189,7 +189,10 @@ describe('probe only the ejected', () => {
     try {
       await until(() => view()?.state === 'active', 2000);
       await until(() => planes.every((p) => stateIn(p.proxy, address) === 'active'), 200);
-      const types = control.events(0, 500).events.filter((e) => e.address === address).map((e) => e.type);
+      const types = control
+        .events(0, 500)
+        .events.filter((e) => e.address === address)
+        .map((e) => e.type);
       expect(types).toEqual(expect.arrayContaining(['peer_ejected', 'peer_returned']));
     } finally {
       await back.close();

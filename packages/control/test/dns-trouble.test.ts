@@ -53,7 +53,17 @@ afterEach(async () => {
 
 function config(dns: Partial<DnsConfig>): PodgateConfig {
   const c = proxyConfig([serviceConfig('svc', PORT, { dnsName: NAME })]);
-  c.dns = { ...c.dns, nameservers: [server.nameserver], timeoutMs: 300, attempts: 1, minRefreshMs: 100, maxRefreshMs: 1000, emptyGraceMs: 0, jitter: 0, ...dns };
+  c.dns = {
+    ...c.dns,
+    nameservers: [server.nameserver],
+    timeoutMs: 300,
+    attempts: 1,
+    minRefreshMs: 100,
+    maxRefreshMs: 1000,
+    emptyGraceMs: 0,
+    jitter: 0,
+    ...dns,
+  };
   return c;
 }
 
@@ -110,7 +120,10 @@ async function apiGet<T>(on: ControlPlane, path: string): Promise<T> {
 }
 
 async function startFeed(on: ControlPlane): Promise<void> {
-  const live = new LiveFeed({ control: on, authenticate: (req: IncomingMessage) => (req.headers.authorization === `Bearer ${TOKEN}` ? { name: 'alice' } : null) });
+  const live = new LiveFeed({
+    control: on,
+    authenticate: (req: IncomingMessage) => (req.headers.authorization === `Bearer ${TOKEN}` ? { name: 'alice' } : null),
+  });
   const http = createServer((_req, res) => res.writeHead(404).end());
   http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => live.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

@@ -69,9 +69,15 @@ describe('FleetLink against a real redis-server', () => {
     const second = await b.link.publish({ kind: 'peer_restored', service: 'svc', address: '127.0.0.9:80' }, 'bob');
     expect(second.version).toBeGreaterThan(first.version);
     await until(() => a.records.length === 2 && b.records.length === 2);
-    expect(b.records.map((r) => [r.instance, r.actor, r.change.kind])).toEqual([['a', 'alice', 'peer_held'], ['b', 'bob', 'peer_restored']]);
+    expect(b.records.map((r) => [r.instance, r.actor, r.change.kind])).toEqual([
+      ['a', 'alice', 'peer_held'],
+      ['b', 'bob', 'peer_restored'],
+    ]);
     await until(() => a.instances.length === 2);
-    expect(a.instances.map((i) => [i.id, i.self])).toEqual([['a', true], ['b', false]]);
+    expect(a.instances.map((i) => [i.id, i.self])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
   });
 
   it('refuses writes while Redis is down, replays what it missed once Redis is back (appendonly)', async () => {

@@ -102,7 +102,9 @@ describe('services with 300 and 5,000 pods', () => {
     const viewStarted = process.hrtime.bigint();
     control.listServices();
     const viewMs = Number(process.hrtime.bigint() - viewStarted) / 1e6;
-    console.log(`GET /api/v1/services with 5,300 peers: ${(text.length / 1024).toFixed(0)} KiB in ${ms.toFixed(1)} ms (building the views: ${viewMs.toFixed(1)} ms)`);
+    console.log(
+      `GET /api/v1/services with 5,300 peers: ${(text.length / 1024).toFixed(0)} KiB in ${ms.toFixed(1)} ms (building the views: ${viewMs.toFixed(1)} ms)`,
+    );
     const one = await request(`http://${admin.address}/api/v1/services/huge`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(one.statusCode).toBe(200);
     await one.body.text();
@@ -147,8 +149,15 @@ describe('a PeerTable of 5,000 peers', () => {
       if (inFlight.length > 64) table.release(inFlight.shift() as Peer, now);
     }
     const microsPerPick = Number(process.hrtime.bigint() - started) / 1e3 / picks;
-    const seen = new Set(table.list().filter((p) => p.requests > 0).map((p) => p.address));
-    console.log(`PeerTable, 5,000 peers, ${algorithm}: ${microsPerPick.toFixed(3)} µs a pick (with acquire/release), heap +${(heapDelta / 1024 / 1024).toFixed(2)} MiB (${Math.round(heapDelta / 5_000)} B a peer), ${seen.size} peers used`);
+    const seen = new Set(
+      table
+        .list()
+        .filter((p) => p.requests > 0)
+        .map((p) => p.address),
+    );
+    console.log(
+      `PeerTable, 5,000 peers, ${algorithm}: ${microsPerPick.toFixed(3)} µs a pick (with acquire/release), heap +${(heapDelta / 1024 / 1024).toFixed(2)} MiB (${Math.round(heapDelta / 5_000)} B a peer), ${seen.size} peers used`,
+    );
     expect(table.size).toBe(5_000);
     expect(seen.size).toBe(5_000);
     // Loose: catches a pick that went linear-with-a-big-constant, not machine noise.

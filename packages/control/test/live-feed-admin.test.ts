@@ -64,7 +64,13 @@ async function setup(options: Partial<LiveFeedOptions> = {}, host = '127.0.0.1')
 /** One raw HTTP request with exactly these headers: its status (101 for an upgrade) and body. */
 function raw(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) } });
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method,
+      path,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) },
+    });
     req.once('response', (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -93,7 +99,9 @@ function open(url: string, o: { headers?: Record<string, string>; protocols?: st
   const messages: string[] = [];
   ws.on('message', (data: Buffer) => messages.push(data.toString()));
   ws.on('error', () => undefined);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+  );
   cleanup.push(async () => void ws.terminate());
   const client = { ws, messages, closed };
   return new Promise((resolve) => {
@@ -190,7 +198,13 @@ describe('the origin check', () => {
     const s = await setup({ allowedOrigins: ['https://ops.example.com'] });
     const auth = { authorization: `Bearer ${VIEWER}` };
     // The page at http://<admin.address>/ sends that as Origin; on loopback localhost and [::1] are the same listener.
-    for (const origin of [`http://${s.admin.address}`, `http://localhost:${s.port}`, `http://LOCALHOST:${s.port}`, `http://[::1]:${s.port}`, `http://127.0.0.1:${s.port}`]) {
+    for (const origin of [
+      `http://${s.admin.address}`,
+      `http://localhost:${s.port}`,
+      `http://LOCALHOST:${s.port}`,
+      `http://[::1]:${s.port}`,
+      `http://127.0.0.1:${s.port}`,
+    ]) {
       expect((await open(s.url, { headers: { ...auth, origin, host: new URL(origin).host } })).status, origin).toBe(101);
     }
     expect((await open(s.url, { headers: { ...auth, origin: 'https://ops.example.com' } })).status).toBe(101);
@@ -203,7 +217,9 @@ describe('the origin check', () => {
     const auth = { authorization: `Bearer ${VIEWER}` };
     const url = `ws://localhost:${s.port}${LIVE_FEED_PATH}`;
     expect((await open(url, { headers: { ...auth, origin: `http://localhost:${s.port}` } })).status).toBe(101);
-    expect((await open(url, { headers: { ...auth, origin: `http://admin.rebind.example:${s.port}`, host: `admin.rebind.example:${s.port}` } })).status).toBe(403);
+    expect((await open(url, { headers: { ...auth, origin: `http://admin.rebind.example:${s.port}`, host: `admin.rebind.example:${s.port}` } })).status).toBe(
+      403,
+    );
   });
 });
 
@@ -215,7 +231,10 @@ describe('connection limits', () => {
     const { status, client: third } = await open(s.url);
     // The handshake completes (a browser could not read a refused one's status), then the close says why.
     expect(status).toBe(101);
-    expect(await within(third.closed, 2000, 'close')).toEqual({ code: 1013, reason: 'too many live feed connections for this token (admin.feed.maxConnectionsPerToken: 2)' });
+    expect(await within(third.closed, 2000, 'close')).toEqual({
+      code: 1013,
+      reason: 'too many live feed connections for this token (admin.feed.maxConnectionsPerToken: 2)',
+    });
     expect(third.messages).toEqual([]);
     expect(s.feed.clientsOf('victor')).toBe(2);
     // Another token still gets in.

@@ -67,7 +67,8 @@ describe('live feed over the real control plane', () => {
     const { port } = await proxy.listen();
     try {
       const { ws, messages } = await connect();
-      const requestsSeen = (): number[] => messages.flatMap((m) => (m.type === 'changes' ? m.services.filter((s) => s.name === 'svc').map((s) => s.requests) : []));
+      const requestsSeen = (): number[] =>
+        messages.flatMap((m) => (m.type === 'changes' ? m.services.filter((s) => s.name === 'svc').map((s) => s.requests) : []));
       for (let round = 1; round <= 2; round++) {
         for (let i = 0; i < 5; i++) expect((await nodeRequest(`http://127.0.0.1:${port}/echo`, {})).status).toBe(200);
         const start = Date.now();
@@ -102,7 +103,9 @@ describe('live feed over the real control plane', () => {
     await control.peerAction('svc', address, 'eject', 'test');
     const ejected = (): boolean => messages.some((m) => m.type === 'event' && m.event.type === 'peer_ejected' && m.event.address === address);
     const changed = (): boolean =>
-      messages.some((m) => m.type === 'changes' && m.services.some((s) => s.name === 'svc' && s.peers.some((p) => p.address === address && p.state === 'ejected')));
+      messages.some(
+        (m) => m.type === 'changes' && m.services.some((s) => s.name === 'svc' && s.peers.some((p) => p.address === address && p.state === 'ejected')),
+      );
     while (!(ejected() && changed()) && Date.now() - start < 1000) await sleep(10);
     expect(ejected()).toBe(true);
     expect(changed()).toBe(true);

@@ -74,7 +74,16 @@ function serviceView(name: string, requests: number, pad: number): ServiceView {
     routes: [{ pathPrefix: `/${name}` }],
     algorithm: 'round_robin',
     panic: false,
-    dns: { name: `${name}.lab.svc.cluster.local`, lastRefreshAt: null, lastSuccessAt: null, lastError: null, lastKnownGoodAgeMs: null, nextRefreshAt: null, addresses: [], refreshes: { resolved: 0, failed: 0, empty: 0 } },
+    dns: {
+      name: `${name}.lab.svc.cluster.local`,
+      lastRefreshAt: null,
+      lastSuccessAt: null,
+      lastError: null,
+      lastKnownGoodAgeMs: null,
+      nextRefreshAt: null,
+      addresses: [],
+      refreshes: { resolved: 0, failed: 0, empty: 0 },
+    },
     requests,
     inFlight: 0,
     retries: 0,
@@ -395,7 +404,13 @@ describe('originAllowed', () => {
   const none = new Set<string>();
 
   it('takes the loopback names as one when the admin address is loopback', () => {
-    for (const [adminHost, local] of [['127.0.0.1', '127.0.0.1'], ['::1', '::1'], ['localhost', '127.0.0.1'], ['localhost', '::1'], [undefined, '::ffff:127.0.0.1']] as const) {
+    for (const [adminHost, local] of [
+      ['127.0.0.1', '127.0.0.1'],
+      ['::1', '::1'],
+      ['localhost', '127.0.0.1'],
+      ['localhost', '::1'],
+      [undefined, '::ffff:127.0.0.1'],
+    ] as const) {
       for (const origin of ['http://localhost:9901', 'http://127.0.0.1:9901', 'http://[::1]:9901']) {
         expect(originAllowed(req(origin, local), none, adminHost), `${origin} on ${adminHost ?? '-'} via ${local}`).toBe(true);
       }

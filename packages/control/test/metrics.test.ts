@@ -60,7 +60,23 @@ function value(samples: Sample[], name: string, labels: Record<string, string>):
 }
 
 function peerView(address: string, state: PeerView['state'] = 'active'): PeerView {
-  return { address, state, reason: 'dns', since: 0, hold: null, inFlight: 0, requests: 0, retries: 0, errors: {}, ejections: 0, returnsAt: null, lastFailure: null, latencyMs: null, heldBy: null, ejectedBy: null };
+  return {
+    address,
+    state,
+    reason: 'dns',
+    since: 0,
+    hold: null,
+    inFlight: 0,
+    requests: 0,
+    retries: 0,
+    errors: {},
+    ejections: 0,
+    returnsAt: null,
+    lastFailure: null,
+    latencyMs: null,
+    heldBy: null,
+    ejectedBy: null,
+  };
 }
 
 function serviceView(name: string, peers: PeerView[], dns: Partial<ServiceView['dns']> = {}): ServiceView {
@@ -96,7 +112,22 @@ function peerStats(address: string, stats: Partial<PeerStats> = {}): PeerStats {
 }
 
 function serviceStats(name: string, stats: Partial<ServiceStats> = {}): ServiceStats {
-  return { name, inFlight: 0, requests: 0, retries: 0, budgetExhausted: 0, connectHedges: 0, hedges: 0, rescued: 0, probes: { ok: 0, failed: 0 }, responses: {}, duration: [], durationSumMs: 0, peers: [], ...stats };
+  return {
+    name,
+    inFlight: 0,
+    requests: 0,
+    retries: 0,
+    budgetExhausted: 0,
+    connectHedges: 0,
+    hedges: 0,
+    rescued: 0,
+    probes: { ok: 0, failed: 0 },
+    responses: {},
+    duration: [],
+    durationSumMs: 0,
+    peers: [],
+    ...stats,
+  };
 }
 
 /** The control plane as data: tests replace `services` and `workers` between scrapes. */
@@ -210,7 +241,23 @@ describe('metrics', () => {
     const { samples, types } = parse(await metrics.render());
     expect(types.get('podgate_request_duration_seconds')).toBe('histogram');
     const buckets = find(samples, 'podgate_request_duration_seconds_bucket', { service: 'web' });
-    expect(buckets.map((b) => b.labels.le)).toEqual(['0.001', '0.002', '0.005', '0.01', '0.02', '0.05', '0.1', '0.2', '0.5', '1', '2', '5', '10', '30', '+Inf']);
+    expect(buckets.map((b) => b.labels.le)).toEqual([
+      '0.001',
+      '0.002',
+      '0.005',
+      '0.01',
+      '0.02',
+      '0.05',
+      '0.1',
+      '0.2',
+      '0.5',
+      '1',
+      '2',
+      '5',
+      '10',
+      '30',
+      '+Inf',
+    ]);
     expect(buckets.map((b) => b.value)).toEqual([3, 3, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 7]);
     expect(value(samples, 'podgate_request_duration_seconds_count', { service: 'web' })).toBe(7);
     expect(value(samples, 'podgate_request_duration_seconds_sum', { service: 'web' })).toBe(41.5);
@@ -288,7 +335,15 @@ describe('metrics', () => {
     const control = new FixedControl();
     const ejected = (address: string, reason: string): PeerView => ({ ...peerView(address, 'ejected'), reason, returnsAt: 1 });
     control.services = [
-      { ...serviceView('web', [ejected('127.10.0.1:8080', 'connect_refused'), ejected('127.10.0.2:8080', 'stalled'), ejected('127.10.0.3:8080', 'consecutive_5xx'), peerView('127.10.0.4:8080')]), panic: true },
+      {
+        ...serviceView('web', [
+          ejected('127.10.0.1:8080', 'connect_refused'),
+          ejected('127.10.0.2:8080', 'stalled'),
+          ejected('127.10.0.3:8080', 'consecutive_5xx'),
+          peerView('127.10.0.4:8080'),
+        ]),
+        panic: true,
+      },
     ];
     const metrics = new PodgateMetrics(control);
     const samples = await scrape(metrics);
@@ -299,10 +354,7 @@ describe('metrics', () => {
 
   it('shows DNS refreshes by result and the last success time in seconds', async () => {
     const control = new FixedControl();
-    control.services = [
-      serviceView('web', [], { lastSuccessAt: 1_700_000_000_500, refreshes: { resolved: 7, failed: 2, empty: 1 } }),
-      serviceView('new', []),
-    ];
+    control.services = [serviceView('web', [], { lastSuccessAt: 1_700_000_000_500, refreshes: { resolved: 7, failed: 2, empty: 1 } }), serviceView('new', [])];
     const metrics = new PodgateMetrics(control);
     const samples = await scrape(metrics);
     expect(value(samples, 'podgate_dns_refreshes_total', { service: 'web', result: 'resolved' })).toBe(7);
@@ -318,7 +370,11 @@ describe('metrics', () => {
     const control = new FixedControl();
     control.services = [serviceView('web', [peerView('127.10.0.1:8080')])];
     const at = (requests: number, inFlight: number, failed: number): WorkerStats[] => [
-      { worker: 1, at: 0, services: [serviceStats('web', { peers: [peerStats('127.10.0.1:8080', { requests, inFlight, failures: failed > 0 ? { status_5xx: failed } : {} })] })] },
+      {
+        worker: 1,
+        at: 0,
+        services: [serviceStats('web', { peers: [peerStats('127.10.0.1:8080', { requests, inFlight, failures: failed > 0 ? { status_5xx: failed } : {} })] })],
+      },
     ];
     const metrics = new PodgateMetrics(control);
     const ok = async () => value(await scrape(metrics), 'podgate_upstream_tries_total', { peer: '127.10.0.1:8080', outcome: 'ok' });
@@ -350,7 +406,9 @@ describe('metrics', () => {
   it('writes valid Prometheus text with HELP and TYPE for every metric', async () => {
     const control = new FixedControl();
     control.services = [serviceView('web "a"\\b', [peerView('[fd00::1]:8080')])];
-    control.workers = [{ worker: 1, at: 0, services: [serviceStats('web "a"\\b', { responses: { '200': 1 }, peers: [peerStats('[fd00::1]:8080', { requests: 1 })] })] }];
+    control.workers = [
+      { worker: 1, at: 0, services: [serviceStats('web "a"\\b', { responses: { '200': 1 }, peers: [peerStats('[fd00::1]:8080', { requests: 1 })] })] },
+    ];
     const metrics = new PodgateMetrics(control);
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const { samples, types } = parse(await metrics.render());

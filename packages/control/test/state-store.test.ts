@@ -19,13 +19,22 @@ afterEach(async () => {
 function stateWith(counter: number): PersistedState {
   return {
     version: 1,
-    services: [{ name: `svc-${counter}`, input: { name: `svc-${counter}`, port: 8080, routes: [{ prefix: '/' }] }, addedAt: 1_700_000_000_000 + counter, actor: 'alice' }],
+    services: [
+      {
+        name: `svc-${counter}`,
+        input: { name: `svc-${counter}`, port: 8080, routes: [{ prefix: '/' }] },
+        addedAt: 1_700_000_000_000 + counter,
+        actor: 'alice',
+      },
+    ],
     holds: [{ service: 'svc', address: '127.10.0.1', hold: counter % 2 === 0 ? 'drain' : 'eject', at: counter, actor: 'bob' }],
   };
 }
 
 /** A valid state file's JSON with one thing changed by `mutate`. */
-function validJson(mutate: (raw: { version: unknown; services: Record<string, unknown>[]; holds: Record<string, unknown>[] } & Record<string, unknown>) => void): string {
+function validJson(
+  mutate: (raw: { version: unknown; services: Record<string, unknown>[]; holds: Record<string, unknown>[] } & Record<string, unknown>) => void,
+): string {
   const raw = {
     version: 1,
     services: [0, 1, 2].map((i) => ({ name: `svc-${i}`, input: {}, addedAt: i, actor: 'alice' })),
@@ -93,7 +102,11 @@ describe('StateStore', () => {
       ['a missing version', validJson((r) => delete r.version), 'version: missing'],
       ['a service name that is a number', validJson((r) => (r.services[2]!.name = 42)), 'services[2].name: expected a string, got a number'],
       ['a service without actor', validJson((r) => delete r.services[1]!.actor), 'services[1].actor: missing'],
-      ['an infinite addedAt', validJson((r) => (r.services[0]!.addedAt = 0)).replace('"addedAt":0', '"addedAt":1e999'), 'services[0].addedAt: expected a finite number, got Infinity'],
+      [
+        'an infinite addedAt',
+        validJson((r) => (r.services[0]!.addedAt = 0)).replace('"addedAt":0', '"addedAt":1e999'),
+        'services[0].addedAt: expected a finite number, got Infinity',
+      ],
       ['services that is an object', validJson((r) => (r.services = {} as never)), 'services: expected an array, got an object'],
       ['an unknown hold', validJson((r) => (r.holds[0]!.hold = 'pause')), 'holds[0].hold: expected "drain" or "eject", got a string ("pause")'],
       ['a hold time that is a string', validJson((r) => (r.holds[0]!.at = '1')), 'holds[0].at: expected a finite number, got a string ("1")'],

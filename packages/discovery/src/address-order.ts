@@ -25,7 +25,10 @@ function sortKey(address: string): string | null {
   const headGroups = head === '' ? [] : head.split(':');
   const restGroups = rest === undefined || rest === '' ? [] : rest.split(':');
   const zeros = rest === undefined ? [] : new Array<string>(8 - headGroups.length - restGroups.length).fill('0');
-  return `6${[...headGroups, ...zeros, ...restGroups].map((group) => group.padStart(4, '0')).join('').toLowerCase()}`;
+  return `6${[...headGroups, ...zeros, ...restGroups]
+    .map((group) => group.padStart(4, '0'))
+    .join('')
+    .toLowerCase()}`;
 }
 
 /** Deduplicated IP addresses, IPv4 first, each family in numeric order; anything else is dropped. */

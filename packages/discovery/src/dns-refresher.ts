@@ -222,10 +222,7 @@ export class DnsRefresher {
     this.#lastRefreshAt = startedAt;
     let delayMs: number;
     try {
-      const [v4, v6] = await Promise.allSettled([
-        this.#resolver.resolve4(this.#dnsName, { ttl: true }),
-        this.#resolver.resolve6(this.#dnsName, { ttl: true }),
-      ]);
+      const [v4, v6] = await Promise.allSettled([this.#resolver.resolve4(this.#dnsName, { ttl: true }), this.#resolver.resolve6(this.#dnsName, { ttl: true })]);
       if (generation !== this.#generation) return;
       delayMs = this.#apply(classifyAnswers(v4, v6, this.#dnsName));
     } catch (error) {

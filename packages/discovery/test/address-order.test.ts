@@ -3,20 +3,11 @@ import { sameAddresses, sortAddresses } from '../src/address-order.js';
 
 describe('sortAddresses', () => {
   it('puts IPv4 before IPv6 and orders each family numerically', () => {
-    expect(sortAddresses(['fd00::10', '127.10.0.10', '::1', '127.10.0.2', 'fd00::9'])).toEqual([
-      '127.10.0.2',
-      '127.10.0.10',
-      '::1',
-      'fd00::9',
-      'fd00::10',
-    ]);
+    expect(sortAddresses(['fd00::10', '127.10.0.10', '::1', '127.10.0.2', 'fd00::9'])).toEqual(['127.10.0.2', '127.10.0.10', '::1', 'fd00::9', 'fd00::10']);
   });
 
   it('drops duplicates, including two spellings of one IPv6 address, and anything that is not an IP', () => {
-    expect(sortAddresses(['127.10.0.1', '127.10.0.1', 'fd00::1', 'FD00:0:0:0:0:0:0:1', 'web.example'])).toEqual([
-      '127.10.0.1',
-      'fd00::1',
-    ]);
+    expect(sortAddresses(['127.10.0.1', '127.10.0.1', 'fd00::1', 'FD00:0:0:0:0:0:0:1', 'web.example'])).toEqual(['127.10.0.1', 'fd00::1']);
   });
 
   it('reads the dotted tail of an IPv4-mapped IPv6 address', () => {

@@ -89,6 +89,8 @@ describe('describeDnsError', () => {
   it('names every configured nameserver, port 53 when none is given, and the limits a timeout ran into', () => {
     expect(describeDnsError('ETIMEOUT', 'queryA ETIMEOUT web.example', context)).toBe('10.0.0.10:53, [fd00::a]:5353: timed out after 500 ms ×2');
     expect(describeDnsError('EREFUSED', 'queryA EREFUSED web.example', { ...context, nameservers: ['::1'] })).toBe('REFUSED from [::1]:53');
-    expect(describeDnsError('EWEIRD', 'queryA EWEIRD web.example', { ...context, nameservers: ['10.0.0.10:5353'] })).toBe('10.0.0.10:5353: EWEIRD (queryA EWEIRD web.example)');
+    expect(describeDnsError('EWEIRD', 'queryA EWEIRD web.example', { ...context, nameservers: ['10.0.0.10:5353'] })).toBe(
+      '10.0.0.10:5353: EWEIRD (queryA EWEIRD web.example)',
+    );
   });
 });

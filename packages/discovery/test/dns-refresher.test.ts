@@ -163,7 +163,10 @@ describe('DnsRefresher', () => {
     server.setServfail(true, 'AAAA');
     server.setRecords(NAME, { a: ['127.0.1.1', '127.0.1.2'], aaaa: ['::1'], ttl: 5 });
     await refresher.refresh();
-    expect(sets).toEqual([['127.0.1.1', '::1'], ['127.0.1.1', '127.0.1.2', '::1']]);
+    expect(sets).toEqual([
+      ['127.0.1.1', '::1'],
+      ['127.0.1.1', '127.0.1.2', '::1'],
+    ]);
     expect(refresher.status().nextRefreshAt! - Date.now()).toBeLessThanOrEqual(100);
   });
 

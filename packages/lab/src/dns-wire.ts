@@ -74,7 +74,7 @@ function readName(message: Buffer, offset: number): NameRead | null {
   let position = offset;
   let end: number | null = null;
   let nameBytes = 1;
-  for (let hops = 0; hops <= MAX_POINTER_HOPS; ) {
+  for (let hops = 0; hops <= MAX_POINTER_HOPS;) {
     const length = message[position];
     if (length === undefined) return null;
     if (length === 0) return { labels, end: end ?? position + 1 };
@@ -165,12 +165,7 @@ export function encodeResponse(response: DnsResponse): Buffer {
   const message = Buffer.alloc(size);
   // QR, the echoed opcode, AA (we are the authority for every name we hold), TC, echoed RD; RA clear.
   const flags =
-    0x8000 |
-    ((response.opcode & 0x0f) << 11) |
-    0x0400 |
-    (truncated ? 0x0200 : 0) |
-    (response.recursionDesired ? 0x0100 : 0) |
-    (response.rcode & 0x0f);
+    0x8000 | ((response.opcode & 0x0f) << 11) | 0x0400 | (truncated ? 0x0200 : 0) | (response.recursionDesired ? 0x0100 : 0) | (response.rcode & 0x0f);
   message.writeUInt16BE(response.id, 0);
   message.writeUInt16BE(flags, 2);
   message.writeUInt16BE(question === null ? 0 : 1, 4);
@@ -224,8 +219,7 @@ export function ipv6Rdata(address: string): Buffer | null {
     text = `${text.slice(0, lastColon + 1)}${v4.readUInt16BE(0).toString(16)}:${v4.readUInt16BE(2).toString(16)}`;
   }
   const halves = text.split('::');
-  const parse = (part: string | undefined): number[] =>
-    part === undefined || part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16));
+  const parse = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16)));
   const head = parse(halves[0]);
   const rest = parse(halves[1]);
   const all = halves.length === 2 ? [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest] : head;

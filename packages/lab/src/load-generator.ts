@@ -146,8 +146,7 @@ export function loadErrorCode(err: unknown): string {
   return typeof e.name === 'string' ? e.name : 'unknown';
 }
 
-type ValidLoadOptions = Required<Omit<LoadOptions, 'headers' | 'ratePerSecond' | 'stop'>> &
-  Pick<LoadOptions, 'headers' | 'ratePerSecond' | 'stop'>;
+type ValidLoadOptions = Required<Omit<LoadOptions, 'headers' | 'ratePerSecond' | 'stop'>> & Pick<LoadOptions, 'headers' | 'ratePerSecond' | 'stop'>;
 
 function validate(options: LoadOptions): ValidLoadOptions {
   const timeoutMs = options.timeoutMs ?? 60_000;

@@ -69,9 +69,7 @@ export class LabPod {
         this.#timers.add(timer);
       },
     };
-    this.#server = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000 }, (req, res) =>
-      this.#onRequest(req, res),
-    );
+    this.#server = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000 }, (req, res) => this.#onRequest(req, res));
     this.#httpConnectionListeners = this.#server.listeners('connection') as Array<(...args: unknown[]) => void>;
     this.#server.on('connection', (socket: net.Socket) => {
       this.#sockets.add(socket);

@@ -66,7 +66,22 @@ export class LabRedis {
     if (this.child !== null) return;
     const binary = redisServerPath();
     if (binary === null) throw new LabError('LAB_NO_REDIS', 'redis-server is not installed (apt-get install -y redis-server)');
-    const args = ['--bind', this.host, '--port', String(this.port), '--dir', this.dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no', '--loglevel', 'warning'];
+    const args = [
+      '--bind',
+      this.host,
+      '--port',
+      String(this.port),
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'no',
+      '--loglevel',
+      'warning',
+    ];
     if (this.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

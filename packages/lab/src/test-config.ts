@@ -35,9 +35,8 @@ export function serviceConfig(name: string, port: number, overrides: ServiceOver
   const merged = { ...base } as Record<string, unknown>;
   for (const [key, value] of Object.entries(overrides)) {
     const current = merged[key];
-    merged[key] = value !== null && typeof value === 'object' && !Array.isArray(value) && typeof current === 'object'
-      ? { ...(current as object), ...value }
-      : value;
+    merged[key] =
+      value !== null && typeof value === 'object' && !Array.isArray(value) && typeof current === 'object' ? { ...(current as object), ...value } : value;
   }
   return merged as unknown as ServiceConfig;
 }

@@ -12,7 +12,11 @@ import { SERVICE_NAME_MAX } from './string-checks.js';
  * the server to validate and serialize and by the dashboard for its types. Times are epoch ms.
  */
 
-const literals = <T extends readonly string[]>(values: T, options?: { description?: string }) => Type.Union(values.map((v) => Type.Literal(v)), options);
+const literals = <T extends readonly string[]>(values: T, options?: { description?: string }) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  );
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const FAILURE_CAUSES = [
@@ -46,11 +50,17 @@ export const PeerViewSchema = Type.Object({
   latencyMs: Nullable(Type.Object({ p50: Type.Number(), p99: Type.Number() }, { description: 'response header latency over the last minute' })),
   heldBy: Nullable(
     Type.Object(
-      { actor: Type.String(), instance: Nullable(Type.String({ description: 'the fleet instance it was done through; null outside a fleet' })), at: Type.Number() },
+      {
+        actor: Type.String(),
+        instance: Nullable(Type.String({ description: 'the fleet instance it was done through; null outside a fleet' })),
+        at: Type.Number(),
+      },
       { description: 'who drained or ejected the peer by hand, when and through which instance' },
     ),
   ),
-  ejectedBy: Nullable(Type.String({ description: "the fleet instance whose failed tries ejected the peer here (its hint); null when this instance's own evidence did, or none" })),
+  ejectedBy: Nullable(
+    Type.String({ description: "the fleet instance whose failed tries ejected the peer here (its hint); null when this instance's own evidence did, or none" }),
+  ),
 });
 export type PeerView = Static<typeof PeerViewSchema>;
 

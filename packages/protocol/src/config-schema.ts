@@ -36,14 +36,14 @@ export const policySpec = {
           min: 1,
           max: 10,
           default: 3,
-          doc: 'All attempts, the first included (3 = first + 2 retries), as the seed\'s `proxy_next_upstream_tries 3`. Keep it above the rollout\'s `maxUnavailable` pods.',
+          doc: "All attempts, the first included (3 = first + 2 retries), as the seed's `proxy_next_upstream_tries 3`. Keep it above the rollout's `maxUnavailable` pods.",
         },
         on: {
           kind: 'list',
           item: { kind: 'enum', values: RETRY_ON_NAMES, doc: 'A failure class.' },
           unique: true,
           default: ['error', 'timeout', 'invalid_header', 'http_502', 'http_500', 'non_idempotent'],
-          doc: 'Failures that may be retried once the request was sent (connect failures always are); nginx\'s `proxy_next_upstream` names. `non_idempotent` allows retrying POST and other unsafe methods. A list replaces the default, it does not merge.',
+          doc: "Failures that may be retried once the request was sent (connect failures always are); nginx's `proxy_next_upstream` names. `non_idempotent` allows retrying POST and other unsafe methods. A list replaces the default, it does not merge.",
         },
         deadline: {
           kind: 'duration',
@@ -55,8 +55,20 @@ export const policySpec = {
           kind: 'object',
           doc: 'Retry budget over a sliding 10 s window: retries after a request reached a pod stay under percent % of the requests plus minPerSecond per second, so a failing service gets at most (1 + percent/100) × its load, not tries × its load. Retries after connect failures (the pod never saw the request) are not counted.',
           fields: {
-            percent: { kind: 'number', min: 0, max: 100, default: 20, doc: 'Retries allowed as a share of the requests in the window (0-100; Finagle\'s default 20).' },
-            minPerSecond: { kind: 'integer', min: 0, max: 1_000_000, default: 10, doc: 'Retries per second always allowed, whatever the share (so a quiet service can still retry).' },
+            percent: {
+              kind: 'number',
+              min: 0,
+              max: 100,
+              default: 20,
+              doc: "Retries allowed as a share of the requests in the window (0-100; Finagle's default 20).",
+            },
+            minPerSecond: {
+              kind: 'integer',
+              min: 0,
+              max: 1_000_000,
+              default: 10,
+              doc: 'Retries per second always allowed, whatever the share (so a quiet service can still retry).',
+            },
           },
         },
       },
@@ -89,13 +101,13 @@ export const policySpec = {
           min: 0,
           max: 100_000,
           default: 64,
-          doc: 'Connections per peer in its pool (0 = no limit). The seed\'s `keepalive 300` was per nginx worker for all peers.',
+          doc: "Connections per peer in its pool (0 = no limit). The seed's `keepalive 300` was per nginx worker for all peers.",
         },
         idleTimeout: {
           kind: 'duration',
           out: 'idleTimeoutMs',
           default: 30 * s,
-          doc: 'Idle upstream connections are closed after this; keep it below the pods\' own keep-alive timeout.',
+          doc: "Idle upstream connections are closed after this; keep it below the pods' own keep-alive timeout.",
         },
       },
     },
@@ -129,13 +141,13 @@ export const policySpec = {
           default: 30 * s,
           doc: 'Ejection time is baseTime × number of ejections so far, capped at maxTime; then the peer comes back by itself.',
         },
-        maxTime: { kind: 'duration', out: 'maxMs', default: 5 * 60 * s, doc: 'Cap on one ejection\'s time. At least `baseTime`.' },
+        maxTime: { kind: 'duration', out: 'maxMs', default: 5 * 60 * s, doc: "Cap on one ejection's time. At least `baseTime`." },
         maxEjectedPercent: {
           kind: 'number',
           min: 0,
           max: 100,
           default: 50,
-          doc: 'At most this share of a service\'s peers (0-100) is ejected automatically; past it the panic rule routes to them rather than fail everything.',
+          doc: "At most this share of a service's peers (0-100) is ejected automatically; past it the panic rule routes to them rather than fail everything.",
         },
       },
     },
@@ -143,20 +155,24 @@ export const policySpec = {
       kind: 'object',
       doc: 'Finding dead pods in well under a timeout: stalled tries make podgate probe their peer; a peer that fails the probe is ejected and its stalled tries are re-sent elsewhere at once.',
       fields: {
-        enabled: { kind: 'boolean', default: true, doc: 'Probe the peer of a stalled try (a connect, then `OPTIONS *`, which a hung process does not answer), and rescue its tries when the probe fails. A peer that passed its probe but still answers nothing is probed again one stall mark later, then after twice as long each time (by `returnProbe.path` when set).' },
+        enabled: {
+          kind: 'boolean',
+          default: true,
+          doc: 'Probe the peer of a stalled try (a connect, then `OPTIONS *`, which a hung process does not answer), and rescue its tries when the probe fails. A peer that passed its probe but still answers nothing is probed again one stall mark later, then after twice as long each time (by `returnProbe.path` when set).',
+        },
         stallFactor: {
           kind: 'number',
           min: 2,
           max: 1000,
           default: 5,
-          doc: 'A try without a response header after stallFactor × the service\'s p99 response-header time (last 10 s) has stalled. A stall costs one probe and stops new requests to that peer until the probe passes, so this can be tight.',
+          doc: "A try without a response header after stallFactor × the service's p99 response-header time (last 10 s) has stalled. A stall costs one probe and stops new requests to that peer until the probe passes, so this can be tight.",
         },
         minStall: { kind: 'duration', out: 'minStallMs', default: 150, doc: 'A try never counts as stalled sooner than this.' },
         probeTimeout: {
           kind: 'duration',
           out: 'probeTimeoutMs',
           default: 250,
-          doc: 'A probe\'s connect to a suspect peer must complete within this (or within 10 × the median connect time to the service\'s pods over the last 10 s, at least 50 ms, when that is shorter), or the peer is dead: ejected, its stalled tries rescued. Its `OPTIONS *` must then be answered within 2 × the service\'s p99 response time (at least 100 ms, at most `returnProbe.timeout`), or the process hangs: the same.',
+          doc: "A probe's connect to a suspect peer must complete within this (or within 10 × the median connect time to the service's pods over the last 10 s, at least 50 ms, when that is shorter), or the peer is dead: ejected, its stalled tries rescued. Its `OPTIONS *` must then be answered within 2 × the service's p99 response time (at least 100 ms, at most `returnProbe.timeout`), or the process hangs: the same.",
         },
       },
     },
@@ -165,7 +181,7 @@ export const policySpec = {
       doc: 'A try still waiting for its connection moves to another peer (it was never sent, so this is safe for every method) and its peer is probed.',
       fields: {
         enabled: { kind: 'boolean', default: true, doc: 'Move tries whose connection is late.' },
-        factor: { kind: 'number', min: 2, max: 1000, default: 10, doc: 'Late means after factor × the p99 connect time to the service\'s pods (last 10 s)...' },
+        factor: { kind: 'number', min: 2, max: 1000, default: 10, doc: "Late means after factor × the p99 connect time to the service's pods (last 10 s)..." },
         minDelay: { kind: 'duration', out: 'minDelayMs', default: 50, doc: '...but never sooner than this.' },
       },
     },
@@ -241,7 +257,7 @@ export const serviceOwnFields = {
     typeDoc: 'DNS name',
     format: 'dnsName',
     required: true,
-    doc: 'The headless Service\'s DNS name (e.g. `image-lobby-production.cloud.svc.cluster.local`), resolved for A and AAAA records; one peer per address.',
+    doc: "The headless Service's DNS name (e.g. `image-lobby-production.cloud.svc.cluster.local`), resolved for A and AAAA records; one peer per address.",
   },
   port: { kind: 'integer', min: 1, max: 65535, required: true, doc: 'Port the pods listen on.' },
   routes: {
@@ -288,14 +304,14 @@ export const rootSpec = {
           kind: 'duration',
           out: 'timeoutMs',
           default: 2 * s,
-          doc: 'Per-query timeout, as the seed\'s resolver used (c-ares doubles it on each retransmission).',
+          doc: "Per-query timeout, as the seed's resolver used (c-ares doubles it on each retransmission).",
         },
         attempts: { kind: 'integer', min: 1, max: 10, default: 3, doc: 'Queries per nameserver before giving up.' },
         minRefresh: {
           kind: 'duration',
           out: 'minRefreshMs',
           default: 1 * s,
-          doc: 'Refresh no sooner than this after an answer, whatever its TTL, and retry a failed or empty answer this often. At most `maxRefresh`. One exception: while fewer than half of a service\'s pods are alive, it is re-resolved at once and then about once a second, whatever this says ([failover.md](failover.md#running-out-of-pods-re-resolve-every-second)).',
+          doc: "Refresh no sooner than this after an answer, whatever its TTL, and retry a failed or empty answer this often. At most `maxRefresh`. One exception: while fewer than half of a service's pods are alive, it is re-resolved at once and then about once a second, whatever this says ([failover.md](failover.md#running-out-of-pods-re-resolve-every-second)).",
         },
         maxRefresh: {
           kind: 'duration',
@@ -346,7 +362,7 @@ export const rootSpec = {
           out: 'maxHeaderBytes',
           min: 1 * KiB,
           default: 16 * KiB,
-          doc: 'Largest request header block accepted; larger gets 431. Node\'s default is 16 KiB.',
+          doc: "Largest request header block accepted; larger gets 431. Node's default is 16 KiB.",
         },
       },
     },
@@ -354,7 +370,7 @@ export const rootSpec = {
       kind: 'enum',
       values: ['auto', 'native', 'node'],
       default: 'auto',
-      doc: 'The HTTP/1.1 server that reads client requests ([http-front.md](http-front.md#which-front-serves)): `native`, podgate\'s own on node\'s internal parser (fastest); `node`, node:http\'s server; `auto`, native when the parser passes podgate\'s start-up self-test, else node (with a warning saying why). `native` with a parser that fails it stops podgate from starting.',
+      doc: "The HTTP/1.1 server that reads client requests ([http-front.md](http-front.md#which-front-serves)): `native`, podgate's own on node's internal parser (fastest); `node`, node:http's server; `auto`, native when the parser passes podgate's start-up self-test, else node (with a warning saying why). `native` with a parser that fails it stops podgate from starting.",
     },
     log: {
       kind: 'object',
@@ -403,22 +419,28 @@ export const rootSpec = {
             fields: {
               name: { kind: 'string', typeDoc: 'string', format: 'nonEmpty', required: true, doc: 'Who uses it: shown as the actor of their actions.' },
               token: { kind: 'string', typeDoc: 'string', format: 'token', required: true, doc: 'The secret, 16-256 printable characters.' },
-              role: { kind: 'enum', values: ['viewer', 'operator'], required: true, doc: '`viewer` reads and watches; `operator` also adds and removes services and drains, ejects and restores peers.' },
+              role: {
+                kind: 'enum',
+                values: ['viewer', 'operator'],
+                required: true,
+                doc: '`viewer` reads and watches; `operator` also adds and removes services and drains, ejects and restores peers.',
+              },
             },
           },
           default: [],
-          defaultDoc: 'none: PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN from the environment, else one operator token generated on first start and kept in stateDir/admin-token',
+          defaultDoc:
+            'none: PODGATE_OPERATOR_TOKEN / PODGATE_VIEWER_TOKEN from the environment, else one operator token generated on first start and kept in stateDir/admin-token',
           doc: 'Bearer tokens for the admin API.',
         },
         allowedOrigins: {
           kind: 'list',
           item: { kind: 'string', typeDoc: 'origin', format: 'origin', doc: 'An origin.' },
           default: [],
-          doc: 'Browser origins (besides the admin address itself) allowed to open the live feed. The admin address itself is `http://` with `listen`\'s host (on loopback also `localhost`, `127.0.0.1` and `[::1]`) or the IP address a browser connected to, and `listen`\'s port; a name that merely resolves to it is not, so list the name you open the dashboard by when it is not `listen`\'s host, and any origin behind a proxy or port mapping.',
+          doc: "Browser origins (besides the admin address itself) allowed to open the live feed. The admin address itself is `http://` with `listen`'s host (on loopback also `localhost`, `127.0.0.1` and `[::1]`) or the IP address a browser connected to, and `listen`'s port; a name that merely resolves to it is not, so list the name you open the dashboard by when it is not `listen`'s host, and any origin behind a proxy or port mapping.",
         },
         feed: {
           kind: 'object',
-          doc: 'Limits on live feed (WebSocket) connections: each may hold up to 1 MiB of unsent messages, so these bound the feed\'s memory. A connection over a limit is closed at once with code 1013 (try again later) and a reason naming the limit; the dashboard shows it.',
+          doc: "Limits on live feed (WebSocket) connections: each may hold up to 1 MiB of unsent messages, so these bound the feed's memory. A connection over a limit is closed at once with code 1013 (try again later) and a reason naming the limit; the dashboard shows it.",
           fields: {
             maxConnections: {
               kind: 'integer',
@@ -440,7 +462,7 @@ export const rootSpec = {
     },
     fleet: {
       kind: 'object',
-      doc: 'Several podgate instances acting as one through a Redis ([fleet.md](fleet.md)): services added or removed and peers drained, ejected or restored through any of them, and the ejections each one\'s traffic finds, reach the others. Without `redis` the instance is on its own.',
+      doc: "Several podgate instances acting as one through a Redis ([fleet.md](fleet.md)): services added or removed and peers drained, ejected or restored through any of them, and the ejections each one's traffic finds, reach the others. Without `redis` the instance is on its own.",
       fields: {
         redis: {
           kind: 'string',
@@ -448,7 +470,7 @@ export const rootSpec = {
           format: 'redisUrl',
           default: '',
           defaultDoc: 'none: no fleet',
-          doc: 'The fleet\'s Redis. A password goes in the URL (`redis://:secret@host:6379/0`); podgate never logs it. When Redis is away the instance keeps serving from what it knows and refuses operator changes (503) until it is back.',
+          doc: "The fleet's Redis. A password goes in the URL (`redis://:secret@host:6379/0`); podgate never logs it. When Redis is away the instance keeps serving from what it knows and refuses operator changes (503) until it is back.",
         },
         name: {
           kind: 'string',

@@ -3,16 +3,7 @@
  * `non_idempotent` is not a failure: in a retry `on` list it allows retrying POST and other unsafe
  * methods after the request was sent.
  */
-export const FAILURE_CLASSES = [
-  'error',
-  'timeout',
-  'invalid_header',
-  'http_500',
-  'http_502',
-  'http_503',
-  'http_504',
-  'http_429',
-] as const;
+export const FAILURE_CLASSES = ['error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504', 'http_429'] as const;
 
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
@@ -35,8 +26,4 @@ export type FailureCause =
   | 'status_429';
 
 /** Failures that happen before any byte of the request reached the pod: always retryable, eject at once. */
-export const CONNECT_PHASE_CAUSES: ReadonlySet<FailureCause> = new Set([
-  'connect_refused',
-  'connect_timeout',
-  'connect_unreachable',
-]);
+export const CONNECT_PHASE_CAUSES: ReadonlySet<FailureCause> = new Set(['connect_refused', 'connect_timeout', 'connect_unreachable']);

@@ -35,12 +35,7 @@ export interface ClientErrorBody {
 }
 
 /** A short JSON body naming the cause in one line, with the request id to find it in the logs. */
-export function clientErrorBody(
-  code: ClientErrorCode,
-  message: string,
-  requestId: string,
-  extra?: { service?: string; tries?: number },
-): string {
+export function clientErrorBody(code: ClientErrorCode, message: string, requestId: string, extra?: { service?: string; tries?: number }): string {
   const body: ClientErrorBody = { error: code, message, requestId, ...extra };
   return JSON.stringify(body) + '\n';
 }

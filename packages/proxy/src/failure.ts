@@ -30,21 +30,35 @@ export function classifyError(err: unknown): TryFailure {
     return { cause: 'invalid_header', class: 'invalid_header', message: `upstream sent invalid header (${code}) while reading response header from upstream` };
   }
   if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return { cause: 'reset_before_header', class: 'error', message: 'recv() failed (104: Connection reset by peer) while reading response header from upstream' };
+    return {
+      cause: 'reset_before_header',
+      class: 'error',
+      message: 'recv() failed (104: Connection reset by peer) while reading response header from upstream',
+    };
   }
   // UND_ERR_SOCKET ("other side closed") and anything unexpected.
   const detail = code === 'UND_ERR_SOCKET' || code === '' ? '' : ` (${code})`;
-  return { cause: 'closed_before_header', class: 'error', message: `upstream prematurely closed connection${detail} while reading response header from upstream` };
+  return {
+    cause: 'closed_before_header',
+    class: 'error',
+    message: `upstream prematurely closed connection${detail} while reading response header from upstream`,
+  };
 }
 
 /** The failure class of an upstream status, or null when the status is not a failure. */
 export function statusClass(status: number): FailureClass | null {
   switch (status) {
-    case 500: return 'http_500';
-    case 502: return 'http_502';
-    case 503: return 'http_503';
-    case 504: return 'http_504';
-    case 429: return 'http_429';
-    default: return null;
+    case 500:
+      return 'http_500';
+    case 502:
+      return 'http_502';
+    case 503:
+      return 'http_503';
+    case 504:
+      return 'http_504';
+    case 429:
+      return 'http_429';
+    default:
+      return null;
   }
 }

@@ -41,13 +41,11 @@ export interface WorkerInspection {
 }
 
 /** Process-level messages from the primary to a worker process, beside the data-plane ones. */
-export type WorkerControl =
-  | { type: 'init'; worker: number; config: PodgateConfig }
-  | { type: 'shutdown'; graceMs: number }
-  | { type: 'inspect'; id: number };
+export type WorkerControl = { type: 'init'; worker: number; config: PodgateConfig } | { type: 'shutdown'; graceMs: number } | { type: 'inspect'; id: number };
 
 /** What a worker process tells the primary: its own life, and the data-plane messages. */
-export type WorkerReport = { type: 'hello' } | { type: 'listening'; port: number } | { type: 'inspection'; id: number; inspection: WorkerInspection } | ToPrimary;
+export type WorkerReport =
+  { type: 'hello' } | { type: 'listening'; port: number } | { type: 'inspection'; id: number; inspection: WorkerInspection } | ToPrimary;
 
 /** Latency histogram bucket upper bounds, ms (the last bucket is +Inf). */
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000] as const;

@@ -66,7 +66,12 @@ export function aliveProbe(host: string, port: number, connectTimeoutMs: number,
   const probe = probeSocket(host, port, done);
   probe.arm(connectTimeoutMs, connectTimedOut(connectTimeoutMs));
   probe.socket.once('connect', () => {
-    probe.arm(answerTimeoutMs, { ok: false, timedOut: true, refused: false, detail: `probe: connected, but OPTIONS * had no answer within ${answerTimeoutMs} ms (hung)` });
+    probe.arm(answerTimeoutMs, {
+      ok: false,
+      timedOut: true,
+      refused: false,
+      detail: `probe: connected, but OPTIONS * had no answer within ${answerTimeoutMs} ms (hung)`,
+    });
     probe.socket.write(`OPTIONS * HTTP/1.1\r\nHost: ${hostHeader(host, port)}\r\nUser-Agent: podgate-probe\r\nConnection: close\r\n\r\n`);
   });
   readStatus(probe, 'OPTIONS *', () => true);
@@ -76,7 +81,9 @@ export function aliveProbe(host: string, port: number, connectTimeoutMs: number,
 export function httpProbe(host: string, port: number, path: string, timeoutMs: number, done: (r: ProbeResult) => void): void {
   const probe = probeSocket(host, port, done);
   probe.arm(timeoutMs, { ok: false, timedOut: true, refused: false, detail: `probe: GET ${path} timed out after ${timeoutMs} ms` });
-  probe.socket.once('connect', () => probe.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostHeader(host, port)}\r\nUser-Agent: podgate-probe\r\nConnection: close\r\n\r\n`));
+  probe.socket.once('connect', () =>
+    probe.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostHeader(host, port)}\r\nUser-Agent: podgate-probe\r\nConnection: close\r\n\r\n`),
+  );
   readStatus(probe, `GET ${path}`, (status) => status >= 200 && status < 400);
 }
 

@@ -231,7 +231,10 @@ export class ProxyRequest implements ExchangeOwner {
     }
     if (this.committed) {
       // Response bytes already reached the client: nothing can be retried, cut the response.
-      this.ctx.logger.warn({ req: this.id, service: service.name, peer: attempt.peer.address, err: code ?? err.message }, 'upstream failed while sending the response to the client');
+      this.ctx.logger.warn(
+        { req: this.id, service: service.name, peer: attempt.peer.address, err: code ?? err.message },
+        'upstream failed while sending the response to the client',
+      );
       this.ex.destroy();
       this.finish(this.status);
       return;
@@ -316,7 +319,11 @@ export class ProxyRequest implements ExchangeOwner {
     attempt.abandon();
     this.rescues++; // its try is given back: see triesLeft
     if (this.live.length > 0) return; // a twin is still running
-    this.lastFailure = { cause: 'header_timeout', class: 'timeout', message: `upstream stopped answering (peer found dead), upstream: "${attempt.peer.address}"` };
+    this.lastFailure = {
+      cause: 'header_timeout',
+      class: 'timeout',
+      message: `upstream stopped answering (peer found dead), upstream: "${attempt.peer.address}"`,
+    };
     this.retryOrGiveUp();
   }
 
@@ -368,7 +375,10 @@ export class ProxyRequest implements ExchangeOwner {
     this.status = 503;
     const last = this.lastFailure;
     const reason = last === null ? this.service.noPeerReason() : `${this.service.noPeerReason()}; last try: ${last.message}`;
-    sendClientError(this.ex, 'PODGATE_NO_PEER', reason, this.id, { service: this.service.name, tries: this.tried.length === 0 ? undefined : this.tried.length });
+    sendClientError(this.ex, 'PODGATE_NO_PEER', reason, this.id, {
+      service: this.service.name,
+      tries: this.tried.length === 0 ? undefined : this.tried.length,
+    });
     this.finish(503);
   }
 
@@ -378,10 +388,16 @@ export class ProxyRequest implements ExchangeOwner {
     const timeout = failure?.class === 'timeout';
     this.status = timeout ? 504 : 502;
     const cause = failure === null ? 'no peer left to try' : failure.message;
-    sendClientError(this.ex, timeout ? 'PODGATE_UPSTREAM_TIMEOUT' : 'PODGATE_UPSTREAM_FAILED', `${cause} (${tries} ${tries === 1 ? 'try' : 'tries'})`, this.id, {
-      service: this.service.name,
-      tries,
-    });
+    sendClientError(
+      this.ex,
+      timeout ? 'PODGATE_UPSTREAM_TIMEOUT' : 'PODGATE_UPSTREAM_FAILED',
+      `${cause} (${tries} ${tries === 1 ? 'try' : 'tries'})`,
+      this.id,
+      {
+        service: this.service.name,
+        tries,
+      },
+    );
     this.finish(this.status);
   }
 

@@ -212,7 +212,12 @@ export class ProxyServer implements ProxyContext {
     const start = Date.now();
     const id = this.requestId();
     if (ex.upgrade) {
-      this.refuse(ex, 'PODGATE_UPGRADE_UNSUPPORTED', ex.method === 'CONNECT' ? 'CONNECT is not proxied' : 'protocol upgrades (WebSocket) are not proxied yet', id);
+      this.refuse(
+        ex,
+        'PODGATE_UPGRADE_UNSUPPORTED',
+        ex.method === 'CONNECT' ? 'CONNECT is not proxied' : 'protocol upgrades (WebSocket) are not proxied yet',
+        id,
+      );
       return;
     }
     if (ex.rawHeaders.length > 2 * MAX_HEADER_FIELDS) {
@@ -293,9 +298,18 @@ function isValidHost(host: string): boolean {
       (c >= 97 && c <= 122) || // a-z
       (c >= 65 && c <= 90) || // A-Z
       (c >= 48 && c <= 58) || // 0-9 and ':'
-      c === 45 || c === 46 || c === 95 || c === 126 || // - . _ ~
-      c === 91 || c === 93 || c === 37 || // [ ] %
-      c === 33 || c === 36 || (c >= 38 && c <= 44) || c === 59 || c === 61; // sub-delims ! $ & ' ( ) * + , ; =
+      c === 45 ||
+      c === 46 ||
+      c === 95 ||
+      c === 126 || // - . _ ~
+      c === 91 ||
+      c === 93 ||
+      c === 37 || // [ ] %
+      c === 33 ||
+      c === 36 ||
+      (c >= 38 && c <= 44) ||
+      c === 59 ||
+      c === 61; // sub-delims ! $ & ' ( ) * + , ; =
     if (!ok) return false;
   }
   return true;

@@ -254,7 +254,12 @@ export class ServiceRuntime {
     }
     if (rescued > 0) {
       this.counters.rescued += rescued;
-      this.notify({ type: 'requests_rescued', service: this.name, address: peer.address, detail: `${rescued} requests waiting on ${peer.address} re-sent (${detail})` });
+      this.notify({
+        type: 'requests_rescued',
+        service: this.name,
+        address: peer.address,
+        detail: `${rescued} requests waiting on ${peer.address} re-sent (${detail})`,
+      });
     }
   }
 
@@ -335,12 +340,17 @@ export class ServiceRuntime {
     if (this.emptyReason !== null) return `service ${this.name} has no pods: ${this.emptyReason}`;
     const states: Record<string, number> = {};
     for (const p of this.table.list()) states[p.state] = (states[p.state] ?? 0) + 1;
-    const summary = Object.entries(states).map(([s, n]) => `${n} ${s}`).join(', ');
+    const summary = Object.entries(states)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ');
     return `no usable peer for service ${this.name} (${summary})`;
   }
 
   async close(now: number): Promise<void> {
-    const pools = this.table.list().map((p) => p.handle).filter((p): p is Pool => p !== undefined);
+    const pools = this.table
+      .list()
+      .map((p) => p.handle)
+      .filter((p): p is Pool => p !== undefined);
     this.table.clear(now);
     await Promise.all(pools.map((p) => p.destroy().catch(() => undefined)));
   }

@@ -14,7 +14,10 @@ export type Misbehaviour = 'close' | 'reset' | 'invalid_header' | 'silent' | 'bu
 export class BadPod {
   requests = 0;
   private readonly sockets = new Set<net.Socket>();
-  private constructor(private readonly server: net.Server, private readonly how: Misbehaviour) {}
+  private constructor(
+    private readonly server: net.Server,
+    private readonly how: Misbehaviour,
+  ) {}
 
   static async start(host: string, port: number, how: Misbehaviour): Promise<BadPod> {
     const server = net.createServer();
@@ -40,10 +43,18 @@ export class BadPod {
       }
       this.requests++;
       switch (this.how) {
-        case 'close': socket.end(); break;
-        case 'reset': socket.resetAndDestroy(); break;
-        case 'invalid_header': socket.end('HTTP/1.1 200 OK\r\nbad header name: x\r\ncontent-length: 0\r\n\r\n'); break;
-        case 'status_502': socket.write('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 3\r\n\r\nbad'); break;
+        case 'close':
+          socket.end();
+          break;
+        case 'reset':
+          socket.resetAndDestroy();
+          break;
+        case 'invalid_header':
+          socket.end('HTTP/1.1 200 OK\r\nbad header name: x\r\ncontent-length: 0\r\n\r\n');
+          break;
+        case 'status_502':
+          socket.write('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 3\r\n\r\nbad');
+          break;
         case 'silent':
         case 'busy':
           break;

@@ -167,7 +167,11 @@ describe.each(FRONTS)('%s front', (front) => {
     });
 
     it('keeps an HTTP/1.0 keep-alive connection open for the next request', async () => {
-      const x = await exchange(port, ['GET /named HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /named HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n'], { until: finals(2) });
+      const x = await exchange(
+        port,
+        ['GET /named HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /named HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n'],
+        { until: finals(2) },
+      );
       expect(x.responses.map((r) => [r.status, r.body, r.headers.connection])).toEqual([
         [200, 'ok', 'keep-alive'],
         [200, 'ok', 'keep-alive'],

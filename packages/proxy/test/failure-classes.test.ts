@@ -54,7 +54,12 @@ describe('failure classes, retries and ejection', () => {
 
   it('ejects a black-holed peer on connect timeout and retries a POST elsewhere', async () => {
     // Without the faster mechanisms, so this is the connect timeout class itself.
-    const s = await setup('blackhole', { timeouts: { connectMs: 300 }, retry: { on: ['error'] }, connectHedge: { enabled: false }, rescue: { enabled: false } });
+    const s = await setup('blackhole', {
+      timeouts: { connectMs: 300 },
+      retry: { on: ['error'] },
+      connectHedge: { enabled: false },
+      rescue: { enabled: false },
+    });
     const t0 = Date.now();
     const res = await nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' });
     expect(res.status).toBe(200);

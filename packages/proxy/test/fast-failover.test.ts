@@ -65,7 +65,14 @@ describe('rescue', () => {
     for (let i = 0; i < 20; i++) expect((await nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'x' })).status).toBe(200);
     await a.terminate('blackhole');
     const { ms, value } = await timed(() =>
-      Promise.all(Array.from({ length: 8 }, () => request(`${s.url}/recognize`, { method: 'POST', body: 'img' }).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as { pod: string } })))),
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          request(`${s.url}/recognize`, { method: 'POST', body: 'img' }).then(async (r) => ({
+            status: r.statusCode,
+            body: (await r.body.json()) as { pod: string },
+          })),
+        ),
+      ),
     );
     expect(value.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(new Set(value.map((r) => r.body.pod))).toEqual(new Set(['b']));
@@ -140,7 +147,10 @@ describe('hung pods (the kernel still accepts, the process answers nothing)', ()
     await new Promise((resolve) => setTimeout(resolve, 100));
     s.proxy.setAddresses('svc', [good.host]);
     const { ms, value } = await pending;
-    expect(value.map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([[200, 'good'], [200, 'good']]);
+    expect(value.map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([
+      [200, 'good'],
+      [200, 'good'],
+    ]);
     expect(ms).toBeLessThan(1000);
     expect(s.service.counters.rescued).toBe(1);
   });
@@ -151,7 +161,10 @@ describe('hung pods (the kernel still accepts, the process answers nothing)', ()
     await pod('good', `127.${SUBNET}.6.2`);
     const s = await proxyOver([`127.${SUBNET}.6.1`, `127.${SUBNET}.6.2`], HEALTH);
     const { ms, value } = await timed(() => Promise.all([1, 2].map(() => nodeRequest(`${s.url}/recognize`, { method: 'POST', body: 'img' }))));
-    expect(value.map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([[200, 'good'], [200, 'good']]);
+    expect(value.map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([
+      [200, 'good'],
+      [200, 'good'],
+    ]);
     // Stall mark 150 ms, connect probe passes, 150 ms later a GET /healthz that times out at 300 ms.
     expect(ms).toBeLessThan(1500);
     expect(s.service.counters.rescued).toBe(1);
@@ -203,8 +216,14 @@ describe('hedged tries', () => {
 describe('slow start', () => {
   it('gives a new pod a small share at first and a full share after the window', async () => {
     const pods = [await pod('p1', `127.${SUBNET}.5.1`), await pod('p2', `127.${SUBNET}.5.2`), await pod('p3', `127.${SUBNET}.5.3`)];
-    const s = await proxyOver(pods.slice(0, 2).map((p) => p.host), { slowStart: { windowMs: 1000 } });
-    s.proxy.setAddresses('svc', pods.map((p) => p.host));
+    const s = await proxyOver(
+      pods.slice(0, 2).map((p) => p.host),
+      { slowStart: { windowMs: 1000 } },
+    );
+    s.proxy.setAddresses(
+      'svc',
+      pods.map((p) => p.host),
+    );
     const share = async (n: number): Promise<number> => {
       const before = pods[2]?.served ?? 0;
       for (let i = 0; i < n; i++) await nodeRequest(`${s.url}/echo`, {});

@@ -11,7 +11,13 @@ export interface Harness {
 }
 
 /** A proxy on 127.0.0.1 with one service over `podCount` lab pods on 127.<subnet>.0.x; `front` serves its clients. */
-export async function startHarness(subnet: number, podCount: number, overrides: ServiceOverrides = {}, port = 18100 + subnet, front: FrontSetting = 'native'): Promise<Harness> {
+export async function startHarness(
+  subnet: number,
+  podCount: number,
+  overrides: ServiceOverrides = {},
+  port = 18100 + subnet,
+  front: FrontSetting = 'native',
+): Promise<Harness> {
   const pods: LabPod[] = [];
   for (let i = 1; i <= podCount; i++) pods.push(await LabPod.start({ name: `pod-${i}`, host: `127.${subnet}.0.${i}`, port }));
   const config = proxyConfig([serviceConfig('svc', port, overrides)]);
@@ -19,7 +25,10 @@ export async function startHarness(subnet: number, podCount: number, overrides: 
   const proxy = new ProxyServer({ config, logger: pino({ level: 'silent' }) });
   const addr = await proxy.listen();
   if (front !== 'auto' && proxy.frontKind !== front) throw new Error(`the harness asked for the ${front} front and got ${String(proxy.frontKind)}`);
-  proxy.setAddresses('svc', pods.map((p) => p.host));
+  proxy.setAddresses(
+    'svc',
+    pods.map((p) => p.host),
+  );
   return {
     proxy,
     url: `http://127.0.0.1:${addr.port}`,
@@ -30,4 +39,3 @@ export async function startHarness(subnet: number, podCount: number, overrides: 
     },
   };
 }
-

@@ -17,7 +17,9 @@ const DURATION_MS = Number(process.env.PODGATE_FUZZ_MS ?? 25_000);
 // A case takes 60 ms or more (its pauses, then a quiet wait): one per 5 ms is a cap, not a target.
 const MAX_CASES = Number(process.env.PODGATE_FUZZ_MAX_CASES ?? Math.max(100, Math.ceil(DURATION_MS / 5)));
 const ONLY = process.env.PODGATE_FUZZ_CASE === undefined || process.env.PODGATE_FUZZ_CASE === '' ? undefined : Number(process.env.PODGATE_FUZZ_CASE);
-console.log(`front fuzz: seed ${SEED} (PODGATE_FUZZ_SEED=${SEED}), ${ONLY === undefined ? `${DURATION_MS} ms, at most ${MAX_CASES} cases` : `case ${ONLY} only`}`);
+console.log(
+  `front fuzz: seed ${SEED} (PODGATE_FUZZ_SEED=${SEED}), ${ONLY === undefined ? `${DURATION_MS} ms, at most ${MAX_CASES} cases` : `case ${ONLY} only`}`,
+);
 
 const LIMITS = { maxBodyBytes: MAX_BODY_BYTES };
 
@@ -48,8 +50,26 @@ describe('the fuzz invariants catch what they are for (no podgate involved)', ()
 
   it('reads the trailer case as two valid requests, the trailer in neither', () => {
     expect(refs.map((r) => [r.verdict, r.method, r.target, r.fields, r.body])).toEqual([
-      ['valid', 'POST', '/first', [['Host', 'ok.test'], ['Transfer-Encoding', 'chunked']], 'hello'],
-      ['valid', 'GET', '/second', [['Host', 'ok.test'], ['Cookie', 'session=victim']], ''],
+      [
+        'valid',
+        'POST',
+        '/first',
+        [
+          ['Host', 'ok.test'],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        'hello',
+      ],
+      [
+        'valid',
+        'GET',
+        '/second',
+        [
+          ['Host', 'ok.test'],
+          ['Cookie', 'session=victim'],
+        ],
+        '',
+      ],
     ]);
   });
 
@@ -65,15 +85,23 @@ describe('the fuzz invariants catch what they are for (no podgate involved)', ()
     expect(v.join('\n')).toMatch(/session=attacker/);
   });
 
-  it('fails on another request\'s marker in a head, a smuggled extra request, and both framings at a pod', () => {
+  it("fails on another request's marker in a head, a smuggled extra request, and both framings at a pod", () => {
     const marked = readReference('GET /fz/m1r0x HTTP/1.1\r\nHost: ok.test\r\nX-Fuzz: m1r0x\r\n\r\n', LIMITS);
     const foreign = record('GET', '/fz/m1r0x', ['Host', 'ok.test', 'X-Fuzz', 'm1r0x', 'Cookie', 'attacker-m0r1t', ...FORWARDED], '');
-    expect(checkCase({ refs: marked, records: [foreign], responses: [{ status: 200, headers: {}, body: '/fz/m1r0x' }], responseError: null, closed: false }).join('\n')).toMatch(/other requests' markers \["m0r1t"\]/);
+    expect(
+      checkCase({ refs: marked, records: [foreign], responses: [{ status: 200, headers: {}, body: '/fz/m1r0x' }], responseError: null, closed: false }).join(
+        '\n',
+      ),
+    ).toMatch(/other requests' markers \["m0r1t"\]/);
     const get = record('GET', '/second', ['Host', 'ok.test', 'Cookie', 'session=victim', ...FORWARDED], '');
     const smuggled = record('GET', '/smuggled', ['Host', 'ok.test', ...FORWARDED], '');
-    expect(checkCase({ refs, records: [post, get, smuggled], responses: answers, responseError: null, closed: false }).join('\n')).toMatch(/does not allow there: GET "\/smuggled"/);
+    expect(checkCase({ refs, records: [post, get, smuggled], responses: answers, responseError: null, closed: false }).join('\n')).toMatch(
+      /does not allow there: GET "\/smuggled"/,
+    );
     const both = record('POST', '/first', ['Host', 'ok.test', ...FORWARDED, 'content-length', '5', 'transfer-encoding', 'chunked'], 'hello');
-    expect(checkCase({ refs, records: [both, get], responses: answers, responseError: null, closed: false }).join('\n')).toMatch(/both Content-Length and Transfer-Encoding/);
+    expect(checkCase({ refs, records: [both, get], responses: answers, responseError: null, closed: false }).join('\n')).toMatch(
+      /both Content-Length and Transfer-Encoding/,
+    );
   });
 
   it('refuses by the RFC what podgate documents it refuses', () => {

@@ -70,7 +70,9 @@ describe.each(FRONTS)('%s front', (front) => {
     it('answers 413 to a chunked body over the max while it is still buffered', async () => {
       before = h.served();
       const size = MAX_BODY_BYTES + 1;
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n${'x'.repeat(size)}\r\n0\r\n\r\n`]);
+      const x = await exchange(h.port, [
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n${'x'.repeat(size)}\r\n0\r\n\r\n`,
+      ]);
       expect(x.responses.map((r) => r.status)).toEqual([413]);
       expect(x.closed).toBe(true);
       expect(h.served() - before).toBe(0);
@@ -82,7 +84,10 @@ describe.each(FRONTS)('%s front', (front) => {
       // nothing, so the client hung until node's request timeout.
       before = h.served();
       const first = `${MAX_BODY_BYTES.toString(16)}\r\n${'x'.repeat(MAX_BODY_BYTES)}\r\n`;
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${first}`, '1\r\ny\r\n0\r\n\r\n'], { gapMs: 50, waitMs: 1000 });
+      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${first}`, '1\r\ny\r\n0\r\n\r\n'], {
+        gapMs: 50,
+        waitMs: 1000,
+      });
       expect(x.responses.map((r) => r.status)).toEqual([413]);
       expect(errorCode(x.responses[0])).toBe('PODGATE_BODY_TOO_LARGE');
       expect(x.closed).toBe(true);
@@ -91,7 +96,11 @@ describe.each(FRONTS)('%s front', (front) => {
 
     it('forwards a streamed chunked body under the max whole', async () => {
       const size = BUFFER_BYTES * 3;
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n`, 'x'.repeat(size), '\r\n0\r\n\r\n'], { gapMs: 20, until: finals(1) });
+      const x = await exchange(
+        h.port,
+        [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size.toString(16)}\r\n`, 'x'.repeat(size), '\r\n0\r\n\r\n'],
+        { gapMs: 20, until: finals(1) },
+      );
       expect(echoes(x).map((e) => [e.bodyBytes, e.headers['transfer-encoding']])).toEqual([[size, 'chunked']]);
     });
 
@@ -104,7 +113,10 @@ describe.each(FRONTS)('%s front', (front) => {
     });
 
     it('sends 100 Continue to Expect with an acceptable body, then forwards it without Expect', async () => {
-      const x = await exchange(h.port, ['POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n', 'abc'], { gapMs: 50, until: finals(1) });
+      const x = await exchange(h.port, ['POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n', 'abc'], {
+        gapMs: 50,
+        until: finals(1),
+      });
       expect(x.responses.map((r) => r.status)).toEqual([100, 200]);
       expect(echoes(x).map((e) => [e.bodyBytes, e.headers.expect])).toEqual([[3, undefined]]);
     });
@@ -121,7 +133,11 @@ describe.each(FRONTS)('%s front', (front) => {
   describe('pipelining', () => {
     it('answers pipelined requests in order, one pod request each', async () => {
       before = h.served();
-      const x = await exchange(h.port, ['GET /echo?1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo?2 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET /echo?3 HTTP/1.1\r\nHost: x\r\n\r\n'], { until: finals(3) });
+      const x = await exchange(
+        h.port,
+        ['GET /echo?1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo?2 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET /echo?3 HTTP/1.1\r\nHost: x\r\n\r\n'],
+        { until: finals(3) },
+      );
       expect(echoes(x).map((e) => e.url)).toEqual(['/echo?1', '/echo?2', '/echo?3']);
       expect(h.served() - before).toBe(3);
     });
@@ -147,7 +163,9 @@ describe.each(FRONTS)('%s front', (front) => {
 
     it('does not forward a request pipelined after a 413', async () => {
       before = h.served();
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n${'x'.repeat(MAX_BODY_BYTES + 1)}GET /echo?after HTTP/1.1\r\nHost: x\r\n\r\n`]);
+      const x = await exchange(h.port, [
+        `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n${'x'.repeat(MAX_BODY_BYTES + 1)}GET /echo?after HTTP/1.1\r\nHost: x\r\n\r\n`,
+      ]);
       expect(x.responses.map((r) => r.status)).toEqual([413]);
       await new Promise((r) => setTimeout(r, 100));
       expect(h.served() - before).toBe(0);
@@ -162,7 +180,11 @@ describe.each(FRONTS)('%s front', (front) => {
     });
 
     it('does not answer an in-flight request with the 501 of an upgrade pipelined after it', async () => {
-      const x = await exchange(h.port, ['GET /slow/200 HTTP/1.1\r\nHost: x\r\n\r\nGET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'], { waitMs: 1000 });
+      const x = await exchange(
+        h.port,
+        ['GET /slow/200 HTTP/1.1\r\nHost: x\r\n\r\nGET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'],
+        { waitMs: 1000 },
+      );
       expect([[200, 501], []]).toContainEqual(x.responses.map((r) => r.status));
       expect(x.closed).toBe(true);
     });

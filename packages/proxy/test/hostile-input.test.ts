@@ -1,5 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUFFER_BYTES, echoes, errorCode, exchange, expectStillServing, finals, FRONTS, HEADER_TIMEOUT_MS, MAX_BODY_BYTES, REQUEST_TIMEOUT_MS, startHostileHarness, type HostileHarness } from './raw-client.js';
+import {
+  BUFFER_BYTES,
+  echoes,
+  errorCode,
+  exchange,
+  expectStillServing,
+  finals,
+  FRONTS,
+  HEADER_TIMEOUT_MS,
+  MAX_BODY_BYTES,
+  REQUEST_TIMEOUT_MS,
+  startHostileHarness,
+  type HostileHarness,
+} from './raw-client.js';
 
 // Hostile request heads and bodies, written raw on a socket: each gets a 4xx with podgate's JSON
 // and a close, never reaches a pod, and leaves the proxy serving.
@@ -26,11 +39,19 @@ describe.each(FRONTS)('%s front', (front) => {
 
   describe('message framing (RFC 9112 §6)', () => {
     it('refuses Content-Length with Transfer-Encoding and forwards neither request (CL.TE)', async () => {
-      await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
+      await expectRefused(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
+        400,
+        'PODGATE_BAD_REQUEST',
+      );
     });
 
     it('refuses Transfer-Encoding with Content-Length and forwards neither request (TE.CL)', async () => {
-      await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n${(SMUGGLED.length + 2).toString(16)}\r\n\r\n${SMUGGLED}\r\n0\r\n\r\n`, 400, 'PODGATE_BAD_REQUEST');
+      await expectRefused(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n${(SMUGGLED.length + 2).toString(16)}\r\n\r\n${SMUGGLED}\r\n0\r\n\r\n`,
+        400,
+        'PODGATE_BAD_REQUEST',
+      );
     });
 
     it.each([
@@ -66,7 +87,11 @@ describe.each(FRONTS)('%s front', (front) => {
 
     it('refuses an HTTP/1.0 request with Transfer-Encoding and forwards nothing after it', async () => {
       // RFC 9112 §6.1: an HTTP/1.0 hop in front may have framed this by Content-Length or close.
-      await expectRefused(`POST /echo HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
+      await expectRefused(
+        `POST /echo HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n${SMUGGLED}`,
+        400,
+        'PODGATE_BAD_REQUEST',
+      );
     });
 
     it.each([
@@ -87,36 +112,50 @@ describe.each(FRONTS)('%s front', (front) => {
       ['a sum of chunks over the body limit', `${(MAX_BODY_BYTES - 1).toString(16)}\r\n${'a'.repeat(MAX_BODY_BYTES - 1)}\r\n2`, 400],
     ] as const;
 
-    it.runIf(front === 'native').each(ANNOUNCED_PAST_LIMIT)('answers 413 as soon as a chunk size line announces more than the body limit (%s)', async (_name, size) => {
-      before = h.served();
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nabc`], { waitMs: 3000 });
-      expect(x.responses.map((r) => r.status)).toEqual([413]);
-      expect(errorCode(x.responses[0])).toBe('PODGATE_BODY_TOO_LARGE');
-      expect(x.closed).toBe(true);
-      // Not by the request timeout: the size line said enough.
-      expect(x.ms).toBeLessThan(REQUEST_TIMEOUT_MS);
-      expect(h.served() - before).toBe(0);
-    });
+    it.runIf(front === 'native').each(ANNOUNCED_PAST_LIMIT)(
+      'answers 413 as soon as a chunk size line announces more than the body limit (%s)',
+      async (_name, size) => {
+        before = h.served();
+        const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nabc`], { waitMs: 3000 });
+        expect(x.responses.map((r) => r.status)).toEqual([413]);
+        expect(errorCode(x.responses[0])).toBe('PODGATE_BODY_TOO_LARGE');
+        expect(x.closed).toBe(true);
+        // Not by the request timeout: the size line said enough.
+        expect(x.ms).toBeLessThan(REQUEST_TIMEOUT_MS);
+        expect(h.served() - before).toBe(0);
+      },
+    );
 
     // node:http's parser reports no chunk sizes, only chunk bytes: the node front counts the body
     // as it comes. Announced past the limit, with 3 bytes sent, it is refused by the request
     // timeout (408); the third row's chunk of 2 holds "abc", malformed, found before the count
     // passes the limit (400). Refused either way, nothing reaching a pod.
-    it.runIf(front === 'node').each(ANNOUNCED_PAST_LIMIT)('refuses a chunked body whose size line announces more than the body limit, without reading chunk sizes (%s)', async (_name, size, status) => {
-      before = h.served();
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nabc`], { waitMs: 3000 });
-      expect(x.responses.map((r) => r.status)).toEqual([status]);
-      expect(errorCode(x.responses[0])).toBe(status === 408 ? 'PODGATE_REQUEST_TIMEOUT' : 'PODGATE_BAD_REQUEST');
-      expect(x.closed).toBe(true);
-      expect(h.served() - before).toBe(0);
-    });
+    it.runIf(front === 'node').each(ANNOUNCED_PAST_LIMIT)(
+      'refuses a chunked body whose size line announces more than the body limit, without reading chunk sizes (%s)',
+      async (_name, size, status) => {
+        before = h.served();
+        const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${size}\r\nabc`], { waitMs: 3000 });
+        expect(x.responses.map((r) => r.status)).toEqual([status]);
+        expect(errorCode(x.responses[0])).toBe(status === 408 ? 'PODGATE_REQUEST_TIMEOUT' : 'PODGATE_BAD_REQUEST');
+        expect(x.closed).toBe(true);
+        expect(h.served() - before).toBe(0);
+      },
+    );
 
     it('answers 431 to a trailer section larger than a head may be', async () => {
-      await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'PODGATE_HEADER_TOO_LARGE');
+      await expectRefused(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'PODGATE_HEADER_TOO_LARGE',
+      );
     });
 
     it.runIf(front === 'native')('refuses chunked framing with a chunk extension of 5000 bytes', async () => {
-      await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=${'a'.repeat(5000)}\r\nhi\r\n0\r\n\r\n${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
+      await expectRefused(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=${'a'.repeat(5000)}\r\nhi\r\n0\r\n\r\n${SMUGGLED}`,
+        400,
+        'PODGATE_BAD_REQUEST',
+      );
     });
 
     // node:http's parser reads chunk extensions up to its own limit, 16 KiB (CVE-2024-22019), and
@@ -124,10 +163,16 @@ describe.each(FRONTS)('%s front', (front) => {
     // the extension dropped), and refuses one past 16 KiB.
     it.runIf(front === 'node')('forwards a chunked body with a chunk extension of 5000 bytes, without the extension, and refuses one of 17000', async () => {
       before = h.served();
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=${'a'.repeat(5000)}\r\nhi\r\n0\r\n\r\n`], { until: finals(1) });
+      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=${'a'.repeat(5000)}\r\nhi\r\n0\r\n\r\n`], {
+        until: finals(1),
+      });
       expect(echoes(x).map((e) => [e.bodyBytes, e.headers['transfer-encoding'] ?? e.headers['content-length']])).toEqual([[2, '2']]);
       expect(h.served() - before).toBe(1);
-      await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=${'a'.repeat(17_000)}\r\nhi\r\n0\r\n\r\n${SMUGGLED}`, 400, 'PODGATE_BAD_REQUEST');
+      await expectRefused(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=${'a'.repeat(17_000)}\r\nhi\r\n0\r\n\r\n${SMUGGLED}`,
+        400,
+        'PODGATE_BAD_REQUEST',
+      );
     });
 
     it.each([
@@ -152,7 +197,8 @@ describe.each(FRONTS)('%s front', (front) => {
 
     it('reads pipelined chunked requests in one write, a streamed one (over bufferBytes) among them', async () => {
       const big = 'b'.repeat(BUFFER_BYTES * 2);
-      const chunked = (q: string, body: string): string => `POST /echo?${q} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+      const chunked = (q: string, body: string): string =>
+        `POST /echo?${q} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
       const raw = chunked('1', 'hello') + chunked('2', big) + 'GET /echo?3 HTTP/1.1\r\nHost: x\r\n\r\n' + chunked('4', 'x');
       const x = await exchange(h.port, [raw], { until: finals(4), waitMs: 4000 });
       expect(echoes(x).map((e) => [e.url, e.bodyBytes])).toEqual([
@@ -179,7 +225,10 @@ describe.each(FRONTS)('%s front', (front) => {
     // Root cause: the handle, stopped while the parser consumed it (one request read ahead), was
     // never started again once the stream took it over for a chunked body. Found by the fuzz suite.
     it('answers a pipelined chunked request whose body comes in a later read', async () => {
-      const parts = ['GET /echo?g1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo?p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nab', 'cd\r\n0\r\n\r\n'];
+      const parts = [
+        'GET /echo?g1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo?p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nab',
+        'cd\r\n0\r\n\r\n',
+      ];
       const x = await exchange(h.port, parts, { gapMs: 8, until: finals(2), waitMs: 3000 });
       expect(echoes(x).map((e) => [e.url, e.bodyBytes])).toEqual([
         ['/echo?g1', 0],
@@ -211,7 +260,9 @@ describe.each(FRONTS)('%s front', (front) => {
 
     it('forwards chunk extensions and trailers as one request with a plain body, without the trailers', async () => {
       before = h.served();
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nabcd\r\n0\r\nX-Trailer: 1\r\n\r\n`], { until: finals(1) });
+      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nabcd\r\n0\r\nX-Trailer: 1\r\n\r\n`], {
+        until: finals(1),
+      });
       expect(echoes(x).map((e) => e.bodyBytes)).toEqual([4]);
       expect(echoes(x)[0]?.headers['x-trailer']).toBeUndefined();
       expect(h.served() - before).toBe(1);
@@ -219,7 +270,10 @@ describe.each(FRONTS)('%s front', (front) => {
 
     it('forwards a request hidden in a Content-Length body as body bytes of one request', async () => {
       before = h.served();
-      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${SMUGGLED.length}\r\n\r\n${SMUGGLED}`], { until: finals(2), waitMs: 500 });
+      const x = await exchange(h.port, [`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${SMUGGLED.length}\r\n\r\n${SMUGGLED}`], {
+        until: finals(2),
+        waitMs: 500,
+      });
       expect(echoes(x).map((e) => [e.url, e.bodyBytes])).toEqual([['/echo', SMUGGLED.length]]);
       expect(h.served() - before).toBe(1);
     });
@@ -244,7 +298,7 @@ describe.each(FRONTS)('%s front', (front) => {
       ['written 500 ms apart', [ATTACKER, VICTIM], 500],
       ['pipelined in one write', [ATTACKER + VICTIM], 0],
       ['split inside the trailer', [ATTACKER.slice(0, -12), ATTACKER.slice(-12) + VICTIM], 100],
-    ])("gives the next request neither the trailers nor the URL of a chunked one (%s)", async (_name, parts, gapMs) => {
+    ])('gives the next request neither the trailers nor the URL of a chunked one (%s)', async (_name, parts, gapMs) => {
       const x = await exchange(h.port, parts, { gapMs, until: finals(2), waitMs: 2000 });
       const got = echoes(x).map((e) => [e.url, e.headers.cookie ?? null]);
       expect(got).toEqual([
@@ -330,7 +384,11 @@ describe.each(FRONTS)('%s front', (front) => {
 
     it('forwards a Host with a port, an IPv6 literal and an empty Host', async () => {
       before = h.served();
-      const x = await exchange(h.port, ['GET /echo HTTP/1.1\r\nHost: Api.Test:8080\r\n\r\nGET /echo HTTP/1.1\r\nHost: [::1]:80\r\n\r\nGET /echo HTTP/1.1\r\nHost:\r\n\r\n'], { until: finals(3) });
+      const x = await exchange(
+        h.port,
+        ['GET /echo HTTP/1.1\r\nHost: Api.Test:8080\r\n\r\nGET /echo HTTP/1.1\r\nHost: [::1]:80\r\n\r\nGET /echo HTTP/1.1\r\nHost:\r\n\r\n'],
+        { until: finals(3) },
+      );
       expect(echoes(x).map((e) => e.headers.host)).toEqual(['Api.Test:8080', '[::1]:80', '']);
     });
 
@@ -423,7 +481,11 @@ describe.each(FRONTS)('%s front', (front) => {
     });
 
     it('answers 501 to an upgrade and forwards nothing from its body', async () => {
-      await expectRefused(`POST /echo HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: ${SMUGGLED.length}\r\n\r\n${SMUGGLED}`, 501, 'PODGATE_UPGRADE_UNSUPPORTED');
+      await expectRefused(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: ${SMUGGLED.length}\r\n\r\n${SMUGGLED}`,
+        501,
+        'PODGATE_UPGRADE_UNSUPPORTED',
+      );
     });
   });
 });

@@ -36,8 +36,16 @@ const post = (url: string) => nodeRequest(`${url}/recognize`, { method: 'POST', 
 
 describe('known-dead peers in the data plane', () => {
   it('sends every request to the last live pod when the others refuse connections, past the max ejected share', async () => {
-    const pods = [await pod('a', `127.${SUBNET}.1.1`), await pod('b', `127.${SUBNET}.1.2`), await pod('c', `127.${SUBNET}.1.3`), await pod('live', `127.${SUBNET}.1.4`)];
-    const s = await proxyOver(pods.map((p) => p.host), { ejection: { maxEjectedPercent: 50 } });
+    const pods = [
+      await pod('a', `127.${SUBNET}.1.1`),
+      await pod('b', `127.${SUBNET}.1.2`),
+      await pod('c', `127.${SUBNET}.1.3`),
+      await pod('live', `127.${SUBNET}.1.4`),
+    ];
+    const s = await proxyOver(
+      pods.map((p) => p.host),
+      { ejection: { maxEjectedPercent: 50 } },
+    );
     for (const p of pods.slice(0, 3)) await p.terminate('refuse');
     const refused = (): number => s.service.table.list().reduce((n, p) => n + (p.failures.connect_refused ?? 0), 0);
     const answers = [];
@@ -87,7 +95,10 @@ describe('known-dead peers in the data plane', () => {
     const inFlight = Promise.all([1, 2].map(() => post(s.url)));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await dying.terminate('refuse');
-    expect((await inFlight).map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([[200, 'live'], [200, 'live']]);
+    expect((await inFlight).map((r) => [r.status, JSON.parse(r.body).pod])).toEqual([
+      [200, 'live'],
+      [200, 'live'],
+    ]);
     const peer = s.service.table.get(`${dying.host}:${PORT}`);
     for (let i = 0; i < 20 && peer?.reason !== 'connect_refused'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(peer).toMatchObject({ state: 'ejected', reason: 'connect_refused' });

@@ -25,7 +25,10 @@ async function setup(podCount: number, overrides: ServiceOverrides = {}, first =
   const proxy = new ProxyServer({ config, logger: pino({ level: 'info' }, sink) });
   const { port } = await proxy.listen();
   cleanup.push(() => proxy.close(100));
-  proxy.setAddresses('svc', pods.map((p) => p.host));
+  proxy.setAddresses(
+    'svc',
+    pods.map((p) => p.host),
+  );
   return { url: `http://127.0.0.1:${port}`, proxy, pods, lines };
 }
 
@@ -39,7 +42,16 @@ describe('data plane lifecycle', () => {
     expect(res.status).toBe(200);
     const access = s.lines.filter((l) => 'status' in l);
     expect(access).toHaveLength(1);
-    expect(access[0]).toMatchObject({ service: 'svc', method: 'POST', path: '/recognize', client: '127.0.0.1', status: 200, tries: 2, retries: 1, peers: `127.${SUBNET}.0.99:${PORT},127.${SUBNET}.0.1:${PORT}` });
+    expect(access[0]).toMatchObject({
+      service: 'svc',
+      method: 'POST',
+      path: '/recognize',
+      client: '127.0.0.1',
+      status: 200,
+      tries: 2,
+      retries: 1,
+      peers: `127.${SUBNET}.0.99:${PORT},127.${SUBNET}.0.1:${PORT}`,
+    });
     const error = s.lines.find((l) => l.level === 40);
     expect(error?.msg).toBe(`connect() failed (111: Connection refused) while connecting to upstream, upstream: "127.${SUBNET}.0.99:${PORT}"`);
   });

@@ -41,7 +41,11 @@ describe('the parser self-test', () => {
     ['two callbacks on one number', standIn((p) => setStatic(p, 'kOnHeadersComplete', real.HTTPParser.kOnHeaders)), /callback numbers are not distinct/],
     ['a callback past kOnExecute', standIn((p) => setStatic(p, 'kOnBody', 99)), /do not run from kOnMessageBegin to kOnExecute/],
     ['no consume', standIn((p) => Object.defineProperty(p.prototype, 'consume', { value: undefined })), /prototype\.consume is not a function/],
-    ['no getCurrentBuffer', standIn((p) => Object.defineProperty(p.prototype, 'getCurrentBuffer', { value: undefined })), /prototype\.getCurrentBuffer is not a function/],
+    [
+      'no getCurrentBuffer',
+      standIn((p) => Object.defineProperty(p.prototype, 'getCurrentBuffer', { value: undefined })),
+      /prototype\.getCurrentBuffer is not a function/,
+    ],
     // Distinct and in range, but not where the parser calls: no head is ever reported.
     [
       'kOnHeadersComplete and kOnBody swapped',
@@ -52,7 +56,14 @@ describe('the parser self-test', () => {
       /the parser gives no method number for DELETE/,
     ],
     ['a method the parser does not know', standIn(() => undefined, [...real.methods, 'BREW']), /no method number for BREW/],
-    ['a method table without GET', standIn(() => undefined, real.methods.filter((m) => m !== 'GET')), /method table has no GET/],
+    [
+      'a method table without GET',
+      standIn(
+        () => undefined,
+        real.methods.filter((m) => m !== 'GET'),
+      ),
+      /method table has no GET/,
+    ],
   ])('fails, naming what, for a parser with %s', async (_name, common, reason) => {
     expect(parserShapeProblem(common)).toMatch(reason);
     expect(await parserSelfTest(common)).toMatch(reason);

@@ -103,7 +103,10 @@ export function parseResponses(text: string): RawResponse[] {
 }
 
 /** Stops reading once `n` final (non-1xx) responses arrived. */
-export const finals = (n: number) => (responses: RawResponse[]): boolean => responses.filter((r) => r.status >= 200).length >= n;
+export const finals =
+  (n: number) =>
+  (responses: RawResponse[]): boolean =>
+    responses.filter((r) => r.status >= 200).length >= n;
 
 export interface HostileHarness {
   proxy: ProxyServer;
@@ -137,7 +140,10 @@ export async function startHostileHarness(net: number, front: FrontSetting = 'na
   const proxy = new ProxyServer({ config, logger: pino({ level: 'silent' }) });
   const { port } = await proxy.listen();
   expect(proxy.frontKind).toBe(front);
-  proxy.setAddresses('svc', pods.map((p) => p.host));
+  proxy.setAddresses(
+    'svc',
+    pods.map((p) => p.host),
+  );
   return {
     proxy,
     port,
@@ -165,7 +171,10 @@ export function echoes(x: Exchange): Echo[] {
     if (r.status !== 200) continue;
     const echo = JSON.parse(r.body) as Echo;
     if (echo.pod === undefined) continue;
-    expect(echo.headers['content-length'] !== undefined && echo.headers['transfer-encoding'] !== undefined, 'a pod got both Content-Length and Transfer-Encoding').toBe(false);
+    expect(
+      echo.headers['content-length'] !== undefined && echo.headers['transfer-encoding'] !== undefined,
+      'a pod got both Content-Length and Transfer-Encoding',
+    ).toBe(false);
     out.push(echo);
   }
   return out;

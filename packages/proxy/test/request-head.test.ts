@@ -13,9 +13,15 @@ const HEADS: [string, string[]][] = [
   ['two Hosts, in any case', ['host', 'a.test', 'HOST', 'b.test']],
   ['two Content-Lengths', ['Content-Length', '3', 'content-length', '4']],
   ['Transfer-Encoding on two lines', ['Transfer-Encoding', 'gzip', 'transfer-encoding', 'chunked']],
-  ['Connection and X-Forwarded-For on two lines', ['Connection', 'keep-alive', 'X-Forwarded-For', '127.1.0.1', 'connection', 'x-hop', 'x-forwarded-for', '127.1.0.2']],
+  [
+    'Connection and X-Forwarded-For on two lines',
+    ['Connection', 'keep-alive', 'X-Forwarded-For', '127.1.0.1', 'connection', 'x-hop', 'x-forwarded-for', '127.1.0.2'],
+  ],
   ['Expect twice and a request id', ['Expect', '100-continue', 'expect', '200-ok', 'X-Request-Id', 'r1']],
-  ['names of the lengths podgate looks at that it does not act on', ['Hostx', '1', 'Accept', '2', 'X-Forwarded', '3', 'Content-Type', '4', 'Content-Lengths', '5', 'X-Forwarded-Form', '6']],
+  [
+    'names of the lengths podgate looks at that it does not act on',
+    ['Hostx', '1', 'Accept', '2', 'X-Forwarded', '3', 'Content-Type', '4', 'Content-Lengths', '5', 'X-Forwarded-Form', '6'],
+  ],
 ];
 
 function fieldsOf(head: RequestFields): RequestFields {
@@ -25,15 +31,46 @@ function fieldsOf(head: RequestFields): RequestFields {
 
 describe('the fields podgate acts on', () => {
   it.each(HEADS)('are read the same by both fronts (%s)', (_name, raw) => {
-    const node: RequestFields = { host: undefined, hostCount: 0, contentLength: undefined, transferEncoding: undefined, connection: undefined, forwardedFor: undefined, expect: undefined, hasRequestId: false };
+    const node: RequestFields = {
+      host: undefined,
+      hostCount: 0,
+      contentLength: undefined,
+      transferEncoding: undefined,
+      connection: undefined,
+      forwardedFor: undefined,
+      expect: undefined,
+      hasRequestId: false,
+    };
     readRequestFields(node, raw);
     const native = new NativeExchange({} as ClientConnection, 'GET', '/', 1, 1, raw, false, true);
     expect(fieldsOf(native)).toEqual(fieldsOf(node));
   });
 
   it('keeps the first Host and counts them, joins Transfer-Encoding lines, keeps the first Content-Length', () => {
-    const node: RequestFields = { host: undefined, hostCount: 0, contentLength: undefined, transferEncoding: undefined, connection: undefined, forwardedFor: undefined, expect: undefined, hasRequestId: false };
-    readRequestFields(node, ['Host', 'a.test', 'host', 'b.test', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked', 'Content-Length', '3', 'Content-Length', '4']);
+    const node: RequestFields = {
+      host: undefined,
+      hostCount: 0,
+      contentLength: undefined,
+      transferEncoding: undefined,
+      connection: undefined,
+      forwardedFor: undefined,
+      expect: undefined,
+      hasRequestId: false,
+    };
+    readRequestFields(node, [
+      'Host',
+      'a.test',
+      'host',
+      'b.test',
+      'Transfer-Encoding',
+      'gzip',
+      'Transfer-Encoding',
+      'chunked',
+      'Content-Length',
+      '3',
+      'Content-Length',
+      '4',
+    ]);
     expect(node).toMatchObject({ host: 'a.test', hostCount: 2, transferEncoding: 'gzip, chunked', contentLength: '3' });
   });
 });

@@ -70,7 +70,10 @@ export function createApiClient(token: string, fetchImpl: FetchLike = (input, in
       // Not JSON (a proxy's error page): the status line says enough.
     }
     if (isApiError(body)) return new ApiRequestError(response.status, body);
-    return new ApiRequestError(response.status, { error: `HTTP_${response.status}`, message: `the admin API answered ${response.status} ${response.statusText}`.trim() });
+    return new ApiRequestError(response.status, {
+      error: `HTTP_${response.status}`,
+      message: `the admin API answered ${response.status} ${response.statusText}`.trim(),
+    });
   }
 
   async function json<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -4,12 +4,7 @@
  */
 
 export type Route =
-  | { page: 'overview' }
-  | { page: 'service'; name: string }
-  | { page: 'ejected' }
-  | { page: 'events' }
-  | { page: 'add' }
-  | { page: 'not-found'; path: string };
+  { page: 'overview' } | { page: 'service'; name: string } | { page: 'ejected' } | { page: 'events' } | { page: 'add' } | { page: 'not-found'; path: string };
 
 function decode(segment: string): string | null {
   try {

@@ -168,10 +168,13 @@ export class LiveFeed {
     if (this.stopped) return;
     this.options.onStatus('refused', reason);
     const random = this.options.random ?? Math.random;
-    this.retryTimer = this.setTimer(() => {
-      this.retryTimer = null;
-      if (!this.stopped) this.connect();
-    }, REFUSED_RETRY_MS / 2 + random() * (REFUSED_RETRY_MS / 2));
+    this.retryTimer = this.setTimer(
+      () => {
+        this.retryTimer = null;
+        if (!this.stopped) this.connect();
+      },
+      REFUSED_RETRY_MS / 2 + random() * (REFUSED_RETRY_MS / 2),
+    );
   }
 
   private scheduleReconnect(): void {

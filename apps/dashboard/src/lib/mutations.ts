@@ -28,7 +28,11 @@ export interface PeerActionVars {
 type PeerRollback = { previous: PeerView; optimistic: PeerView } | null;
 
 /** Drain, eject or restore a peer. */
-export function peerActionOptions(client: QueryClient, api: ApiClient, now: () => number = Date.now): MutationOptions<PeerView, Error, PeerActionVars, PeerRollback> {
+export function peerActionOptions(
+  client: QueryClient,
+  api: ApiClient,
+  now: () => number = Date.now,
+): MutationOptions<PeerView, Error, PeerActionVars, PeerRollback> {
   return {
     mutationFn: ({ service, address, action }) => api.peerAction(service, address, action),
     onMutate: async ({ service, address, action }) => {

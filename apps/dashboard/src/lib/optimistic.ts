@@ -67,7 +67,6 @@ export function placeholderService(input: ServiceInput): ServiceView {
   };
 }
 
-
 /** The list with the placeholder added, unless a service of that name is already listed. */
 export function addServiceOptimistic(list: readonly ServiceView[], placeholder: ServiceView): ServiceView[] {
   if (list.some((s) => s.name === placeholder.name)) return [...list];

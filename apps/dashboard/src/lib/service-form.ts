@@ -1,4 +1,13 @@
-import { checkDnsName, checkPathPrefix, checkRouteHost, checkServiceName, serviceOwnFields, type ApiError, type ServiceInput, type StringCheck } from '@podgate/protocol';
+import {
+  checkDnsName,
+  checkPathPrefix,
+  checkRouteHost,
+  checkServiceName,
+  serviceOwnFields,
+  type ApiError,
+  type ServiceInput,
+  type StringCheck,
+} from '@podgate/protocol';
 
 /*
  * The add-service form: the rules the API applies to a new service, imported from

@@ -84,8 +84,7 @@ export function App() {
   const api = who.data?.api;
   const role = who.data?.role;
   const session = useMemo<Session | null>(
-    () =>
-      token === null || api === undefined || role === undefined ? null : { token, api, role, history: new ServiceHistory(), signOut: () => signOut() },
+    () => (token === null || api === undefined || role === undefined ? null : { token, api, role, history: new ServiceHistory(), signOut: () => signOut() }),
     [token, api, role, signOut],
   );
 

@@ -11,7 +11,9 @@ interface Props {
 /** Keeps Tab and Shift+Tab cycling inside the dialog (a modal <dialog> would let Tab reach the browser's own UI). */
 function trapTab(e: KeyboardEvent<HTMLDialogElement>): void {
   if (e.key !== 'Tab') return;
-  const focusable = [...e.currentTarget.querySelectorAll<HTMLElement>('button:not([disabled]), [href], input:not([disabled]), [tabindex]:not([tabindex="-1"])')];
+  const focusable = [
+    ...e.currentTarget.querySelectorAll<HTMLElement>('button:not([disabled]), [href], input:not([disabled]), [tabindex]:not([tabindex="-1"])'),
+  ];
   const first = focusable[0];
   const last = focusable.at(-1);
   if (first === undefined || last === undefined) return;

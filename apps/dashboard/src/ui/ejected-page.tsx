@@ -15,48 +15,50 @@ interface Row {
   peer: PeerView;
 }
 
-const EjectedRow = memo(function EjectedRow({ row, onRestore }: { row: Row; onRestore: ((service: string, address: string) => void) | null }) {
-  const { service, peer } = row;
-  return (
-    <tr data-testid={`ejected-row-${service}-${peer.address}`}>
-      <td>
-        <a href={serviceHref(service)}>{service}</a>
-      </td>
-      <th scope="row">
-        <code>{peer.address}</code>
-      </th>
-      <td>
-        <StateBadge state={peer.state} />
-      </td>
-      <td>{peer.reason}</td>
-      <td>
-        {peer.lastFailure === null ? (
-          <span className="muted">–</span>
-        ) : (
-          <>
-            <code>{peer.lastFailure.cause}</code> {peer.lastFailure.detail}
-            <div className="sub muted">
-              <RelativeTime at={peer.lastFailure.at} />
-            </div>
-          </>
-        )}
-      </td>
-      <td>
-        <RelativeTime at={peer.since} />
-      </td>
-      <td>{peer.returnsAt === null ? <span className="muted">{peer.hold === null ? '–' : 'when restored'}</span> : <RelativeTime at={peer.returnsAt} />}</td>
-      {onRestore !== null && (
+const EjectedRow = memo(
+  function EjectedRow({ row, onRestore }: { row: Row; onRestore: ((service: string, address: string) => void) | null }) {
+    const { service, peer } = row;
+    return (
+      <tr data-testid={`ejected-row-${service}-${peer.address}`}>
         <td>
-          <button type="button" onClick={() => onRestore(service, peer.address)}>
-            Restore
-          </button>
+          <a href={serviceHref(service)}>{service}</a>
         </td>
-      )}
-    </tr>
-  );
-},
-// Rows are rebuilt on each change; the peer objects of unchanged peers are kept by the cache.
-(a, b) => a.row.service === b.row.service && a.row.peer === b.row.peer && a.onRestore === b.onRestore);
+        <th scope="row">
+          <code>{peer.address}</code>
+        </th>
+        <td>
+          <StateBadge state={peer.state} />
+        </td>
+        <td>{peer.reason}</td>
+        <td>
+          {peer.lastFailure === null ? (
+            <span className="muted">–</span>
+          ) : (
+            <>
+              <code>{peer.lastFailure.cause}</code> {peer.lastFailure.detail}
+              <div className="sub muted">
+                <RelativeTime at={peer.lastFailure.at} />
+              </div>
+            </>
+          )}
+        </td>
+        <td>
+          <RelativeTime at={peer.since} />
+        </td>
+        <td>{peer.returnsAt === null ? <span className="muted">{peer.hold === null ? '–' : 'when restored'}</span> : <RelativeTime at={peer.returnsAt} />}</td>
+        {onRestore !== null && (
+          <td>
+            <button type="button" onClick={() => onRestore(service, peer.address)}>
+              Restore
+            </button>
+          </td>
+        )}
+      </tr>
+    );
+  },
+  // Rows are rebuilt on each change; the peer objects of unchanged peers are kept by the cache.
+  (a, b) => a.row.service === b.row.service && a.row.peer === b.row.peer && a.onRestore === b.onRestore,
+);
 
 /** Every peer out of rotation, across services: what on-call opens first. */
 export function EjectedPage() {
@@ -64,7 +66,10 @@ export function EjectedPage() {
   const operator = useCanOperate();
   const action = usePeerAction();
   const { mutate } = action;
-  const onRestore = useMemo(() => (operator ? (service: string, address: string) => mutate({ service, address, action: 'restore' }) : null), [operator, mutate]);
+  const onRestore = useMemo(
+    () => (operator ? (service: string, address: string) => mutate({ service, address, action: 'restore' }) : null),
+    [operator, mutate],
+  );
 
   const rows = useMemo(() => {
     const out: Row[] = [];

@@ -90,13 +90,14 @@ export function EventsPage() {
           Could not load older events: {errorMessage(error)}
         </div>
       )}
-      {list !== undefined && (page === null || exhausted ? (
-        <p className="muted">{list.length === 0 ? 'No events yet.' : 'That is the oldest event podgate keeps.'}</p>
-      ) : (
-        <button type="button" onClick={() => void loadOlder()} disabled={loading}>
-          {loading ? 'Loading…' : 'Load older events'}
-        </button>
-      ))}
+      {list !== undefined &&
+        (page === null || exhausted ? (
+          <p className="muted">{list.length === 0 ? 'No events yet.' : 'That is the oldest event podgate keeps.'}</p>
+        ) : (
+          <button type="button" onClick={() => void loadOlder()} disabled={loading}>
+            {loading ? 'Loading…' : 'Load older events'}
+          </button>
+        ))}
     </>
   );
 }

@@ -30,7 +30,15 @@ export function OverviewPage() {
       {list === undefined ? (
         <p aria-busy="true">Loading services…</p>
       ) : list.length === 0 ? (
-        <p>No services yet.{operator && <> Add one with <a href="#/add">the form</a>.</>}</p>
+        <p>
+          No services yet.
+          {operator && (
+            <>
+              {' '}
+              Add one with <a href="#/add">the form</a>.
+            </>
+          )}
+        </p>
       ) : (
         <div className="table-wrap">
           <table aria-label="Services" className="data">

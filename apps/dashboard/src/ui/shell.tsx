@@ -62,10 +62,14 @@ export function Shell() {
 
   return (
     <div className="shell">
-      <a className="skip-link" href="#main" onClick={(e) => {
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
           e.preventDefault();
           main.current?.focus();
-        }}>
+        }}
+      >
         Skip to content
       </a>
       <header className="topbar">

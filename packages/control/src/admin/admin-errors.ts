@@ -129,7 +129,10 @@ export function fromSchemaIssues(context: string, issues: readonly SchemaIssue[]
     case 'maximum': {
       const { minimum, maximum } = (issue.parentSchema ?? {}) as { minimum?: unknown; maximum?: unknown };
       // Both bounds in one phrase, as the config file's messages say it: "must be 1-65535".
-      reason = typeof minimum === 'number' && typeof maximum === 'number' ? `must be ${minimum}-${maximum}` : `must be ${String(issue.params['comparison'])} ${String(issue.params['limit'])}`;
+      reason =
+        typeof minimum === 'number' && typeof maximum === 'number'
+          ? `must be ${minimum}-${maximum}`
+          : `must be ${String(issue.params['comparison'])} ${String(issue.params['limit'])}`;
       break;
     }
     case 'minLength':

@@ -9,7 +9,6 @@ import { registerApiRoutes } from './admin-routes.js';
 import { errorReplies, ProbeReplySchema } from './admin-schemas.js';
 import { isLoopbackHost } from '@podgate/config';
 
-
 export interface AdminServerOptions {
   control: ControlApi;
   auth: TokenAuth;
@@ -140,10 +139,7 @@ export function buildAdminApp(o: Omit<AdminServerOptions, 'host' | 'port'>): Fas
  */
 export async function startAdminServer(o: AdminServerOptions): Promise<AdminServer> {
   if (!isLoopbackHost(o.host) && o.auth.empty) {
-    throw new AuthError(
-      'PODGATE_ADMIN_INSECURE',
-      `refusing to serve the admin API on ${o.host} without a token: configure one, or listen on 127.0.0.1`,
-    );
+    throw new AuthError('PODGATE_ADMIN_INSECURE', `refusing to serve the admin API on ${o.host} without a token: configure one, or listen on 127.0.0.1`);
   }
   const app = buildAdminApp(o);
   try {

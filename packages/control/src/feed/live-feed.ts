@@ -299,7 +299,9 @@ export class LiveFeed {
     if (this.staleTimer !== null) clearInterval(this.staleTimer);
     this.flushTimer = this.staleTimer = null;
     for (const ws of this.refusing) ws.terminate();
-    const closed = [...this.all].map((c) => new Promise<void>((resolve) => (c.ws.readyState === WebSocket.CLOSED ? resolve() : c.ws.once('close', () => resolve()))));
+    const closed = [...this.all].map(
+      (c) => new Promise<void>((resolve) => (c.ws.readyState === WebSocket.CLOSED ? resolve() : c.ws.once('close', () => resolve()))),
+    );
     for (const c of this.all) {
       if (c.stale) c.ws.terminate();
       else c.ws.close(1001, 'podgate is shutting down');
@@ -401,11 +403,13 @@ function encode(message: FeedMessage): Buffer {
 }
 
 function count(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new ControlError('PODGATE_INVALID', `invalid ${field}: expected an integer of at least 1, got ${String(value)}`, field);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ControlError('PODGATE_INVALID', `invalid ${field}: expected an integer of at least 1, got ${String(value)}`, field);
   return value;
 }
 
 function positive(value: number, field: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new ControlError('PODGATE_INVALID', `invalid ${field}: expected a positive number, got ${String(value)}`, field);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new ControlError('PODGATE_INVALID', `invalid ${field}: expected a positive number, got ${String(value)}`, field);
   return value;
 }

@@ -122,12 +122,23 @@ export class FleetLink {
 
   /** Writes a change and resolves with its record once Redis acknowledged it. */
   async publish(change: FleetChange, actor: string): Promise<FleetRecord> {
-    if (this.status.state !== 'ok' || !this.commands.isReady) throw new FleetUnavailableError(`the fleet's Redis is unavailable (${this.status.error ?? 'connecting'}): nothing was changed`);
+    if (this.status.state !== 'ok' || !this.commands.isReady)
+      throw new FleetUnavailableError(`the fleet's Redis is unavailable (${this.status.error ?? 'connecting'}): nothing was changed`);
     const body = JSON.stringify({ instance: this.options.instance.id, actor, at: Date.now(), change });
     let reply: unknown;
     try {
       reply = await withTimeout(
-        this.commands.sendCommand(['EVAL', WRITE_SCRIPT, '3', this.key('version'), this.key('state'), this.key('changes'), recordKey(change), body, String(STREAM_MAXLEN)]),
+        this.commands.sendCommand([
+          'EVAL',
+          WRITE_SCRIPT,
+          '3',
+          this.key('version'),
+          this.key('state'),
+          this.key('changes'),
+          recordKey(change),
+          body,
+          String(STREAM_MAXLEN),
+        ]),
         'write',
       );
     } catch (err) {
@@ -204,7 +215,10 @@ export class FleetLink {
     const counter = Number((await withTimeout(this.commands.sendCommand(['GET', this.key('version')]), 'catch up')) ?? 0);
     if (counter < this.highest) {
       const held = this.options.reseed();
-      this.options.logger.warn({ fleet: this.options.name, counter, seen: this.highest, records: held.length }, 'the fleet\'s Redis came back without the fleet\'s changes: writing this instance\'s state back');
+      this.options.logger.warn(
+        { fleet: this.options.name, counter, seen: this.highest, records: held.length },
+        "the fleet's Redis came back without the fleet's changes: writing this instance's state back",
+      );
       this.lastId = null;
       this.highest = 0;
       this.setState('ok', null);
@@ -221,12 +235,19 @@ export class FleetLink {
 
   private async snapshot(): Promise<void> {
     const replies = (await withTimeout(
-      this.commands.multi().addCommand(['HGETALL', this.key('state')]).addCommand(['XREVRANGE', this.key('changes'), '+', '-', 'COUNT', '1']).exec(),
+      this.commands
+        .multi()
+        .addCommand(['HGETALL', this.key('state')])
+        .addCommand(['XREVRANGE', this.key('changes'), '+', '-', 'COUNT', '1'])
+        .exec(),
       'snapshot',
     )) as unknown as [string[] | Record<string, string>, [string, string[]][]];
     const [state, last] = replies;
     const values = Array.isArray(state) ? state.filter((_, i) => i % 2 === 1) : Object.values(state);
-    const records = values.map(parseRecord).filter((r): r is FleetRecord => r !== null).sort((a, b) => a.version - b.version);
+    const records = values
+      .map(parseRecord)
+      .filter((r): r is FleetRecord => r !== null)
+      .sort((a, b) => a.version - b.version);
     this.lastId = last[0]?.[0] ?? '0-0';
     for (const r of records) this.highest = Math.max(this.highest, r.version);
     this.options.onRecords(records, true);
@@ -234,7 +255,16 @@ export class FleetLink {
   }
 
   private async tail(): Promise<void> {
-    const reply = (await this.reader.sendCommand(['XREAD', 'COUNT', String(READ_COUNT), 'BLOCK', String(BLOCK_MS), 'STREAMS', this.key('changes'), this.lastId ?? '$'])) as StreamReply;
+    const reply = (await this.reader.sendCommand([
+      'XREAD',
+      'COUNT',
+      String(READ_COUNT),
+      'BLOCK',
+      String(BLOCK_MS),
+      'STREAMS',
+      this.key('changes'),
+      this.lastId ?? '$',
+    ])) as StreamReply;
     if (reply === null) return;
     const records: FleetRecord[] = [];
     for (const [, entries] of Array.isArray(reply) ? reply : Object.entries(reply)) {
@@ -254,7 +284,11 @@ export class FleetLink {
   private async register(): Promise<void> {
     const me = this.options.instance;
     await withTimeout(
-      this.commands.multi().addCommand(['SADD', this.key('instances'), me.id]).addCommand(['SET', this.key(`instance:${me.id}`), JSON.stringify(me), 'PX', String(INSTANCE_TTL_MS)]).exec(),
+      this.commands
+        .multi()
+        .addCommand(['SADD', this.key('instances'), me.id])
+        .addCommand(['SET', this.key(`instance:${me.id}`), JSON.stringify(me), 'PX', String(INSTANCE_TTL_MS)])
+        .exec(),
       'register',
     );
     this.options.onInstances(await this.instances());
@@ -272,7 +306,11 @@ export class FleetLink {
   private degrade(err: Error): void {
     if (this.closed) return;
     const message = err.message || String(err);
-    if (this.status.state !== 'degraded') this.options.logger.warn({ fleet: this.options.name, err: message }, `fleet degraded: ${message}; serving from the last known state, operator changes refused until Redis is back`);
+    if (this.status.state !== 'degraded')
+      this.options.logger.warn(
+        { fleet: this.options.name, err: message },
+        `fleet degraded: ${message}; serving from the last known state, operator changes refused until Redis is back`,
+      );
     this.setState('degraded', message);
     // The tail's blocking read may hang on a half-dead socket: a fresh connection next round.
     if (this.reader.isOpen) this.reader.destroy();

@@ -46,21 +46,36 @@ export class PodgateMetrics {
     this.control = control;
     this.contentType = this.registry.contentType;
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'podgate_requests_total', help: 'Responses sent to clients, by service and status code.', labelNames: ['service', 'status'], registers });
+    this.requests = new Counter({
+      name: 'podgate_requests_total',
+      help: 'Responses sent to clients, by service and status code.',
+      labelNames: ['service', 'status'],
+      registers,
+    });
     this.tries = new Counter({
       name: 'podgate_upstream_tries_total',
       help: 'Finished tries on an upstream peer, by outcome: ok or the failure cause.',
       labelNames: ['service', 'peer', 'outcome'],
       registers,
     });
-    this.retries = new Counter({ name: 'podgate_retries_total', help: 'Tries that retried a request first tried on another peer.', labelNames: ['service'], registers });
+    this.retries = new Counter({
+      name: 'podgate_retries_total',
+      help: 'Tries that retried a request first tried on another peer.',
+      labelNames: ['service'],
+      registers,
+    });
     this.budgetExhausted = new Counter({
       name: 'podgate_retry_budget_exhausted_total',
       help: 'Retries refused because the retry budget was spent.',
       labelNames: ['service'],
       registers,
     });
-    this.ejections = new Counter({ name: 'podgate_ejections_total', help: 'Peers ejected, by reason (automatic or operator).', labelNames: ['service', 'reason'], registers });
+    this.ejections = new Counter({
+      name: 'podgate_ejections_total',
+      help: 'Peers ejected, by reason (automatic or operator).',
+      labelNames: ['service', 'reason'],
+      registers,
+    });
     this.peers = new Gauge({ name: 'podgate_peers', help: 'Peers by state.', labelNames: ['service', 'state'], registers });
     this.knownDead = new Gauge({
       name: 'podgate_peers_known_dead',
@@ -101,11 +116,21 @@ export class PodgateMetrics {
       labelNames: ['service'],
       registers,
     });
-    this.rescued = new Counter({ name: 'podgate_rescued_total', help: 'Tries re-sent because their peer was found dead before it answered.', labelNames: ['service'], registers });
-    this.probes = new Counter({ name: 'podgate_probes_total', help: 'Liveness probes of suspect peers, by result.', labelNames: ['service', 'result'], registers });
+    this.rescued = new Counter({
+      name: 'podgate_rescued_total',
+      help: 'Tries re-sent because their peer was found dead before it answered.',
+      labelNames: ['service'],
+      registers,
+    });
+    this.probes = new Counter({
+      name: 'podgate_probes_total',
+      help: 'Liveness probes of suspect peers, by result.',
+      labelNames: ['service', 'result'],
+      registers,
+    });
     this.front = new Gauge({
       name: 'podgate_front',
-      help: 'The front serving clients (docs/http-front.md): 1 for the one the data plane runs (native, or node when node\'s parser failed podgate\'s self-test), 0 for the other.',
+      help: "The front serving clients (docs/http-front.md): 1 for the one the data plane runs (native, or node when node's parser failed podgate's self-test), 0 for the other.",
       labelNames: ['front'],
       registers,
     });
@@ -138,7 +163,24 @@ export class PodgateMetrics {
 
   private update(): void {
     const services = mergeStats(this.control.listServices(), this.control.workerStats());
-    for (const metric of [this.requests, this.tries, this.retries, this.budgetExhausted, this.ejections, this.peers, this.knownDead, this.panic, this.duration, this.dnsRefreshes, this.dnsLastSuccess, this.inFlight, this.connectHedges, this.hedges, this.rescued, this.probes]) {
+    for (const metric of [
+      this.requests,
+      this.tries,
+      this.retries,
+      this.budgetExhausted,
+      this.ejections,
+      this.peers,
+      this.knownDead,
+      this.panic,
+      this.duration,
+      this.dnsRefreshes,
+      this.dnsLastSuccess,
+      this.inFlight,
+      this.connectHedges,
+      this.hedges,
+      this.rescued,
+      this.probes,
+    ]) {
       metric.reset();
     }
     const lastOk = new Map<string, number>();
@@ -162,7 +204,10 @@ export class PodgateMetrics {
         const byState = new Map<string, number>(PEER_STATES.map((state) => [state, 0]));
         for (const peer of s.view.peers) byState.set(peer.state, (byState.get(peer.state) ?? 0) + 1);
         for (const [state, n] of byState) this.peers.set({ service, state }, n);
-        this.knownDead.set({ service }, s.view.peers.filter((p) => p.state === 'ejected' && p.hold === null && KNOWN_DEAD_REASONS.has(p.reason as PeerStateReason)).length);
+        this.knownDead.set(
+          { service },
+          s.view.peers.filter((p) => p.state === 'ejected' && p.hold === null && KNOWN_DEAD_REASONS.has(p.reason as PeerStateReason)).length,
+        );
         this.panic.set({ service }, s.view.panic ? 1 : 0);
         const dns = s.view.dns;
         for (const result of DNS_RESULTS) this.dnsRefreshes.inc({ service, result }, dns.refreshes[result]);

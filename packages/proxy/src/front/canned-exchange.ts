@@ -80,9 +80,21 @@ const CASES: Case[] = [
     statuses: [501],
   },
   // initialize's size argument: 431 past it.
-  { name: 'a head over the size limit', input: `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(MAX_HEADER_BYTES)}\r\n\r\n`, bytewise: false, expect: [], statuses: [431] },
+  {
+    name: 'a head over the size limit',
+    input: `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(MAX_HEADER_BYTES)}\r\n\r\n`,
+    bytewise: false,
+    expect: [],
+    statuses: [431],
+  },
   // initialize's lenient argument: strict mode refuses these.
-  { name: 'Content-Length with Transfer-Encoding', input: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', bytewise: false, expect: [], statuses: [400] },
+  {
+    name: 'Content-Length with Transfer-Encoding',
+    input: 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n',
+    bytewise: false,
+    expect: [],
+    statuses: [400],
+  },
   { name: 'bare LF line ends', input: 'GET / HTTP/1.1\nHost: x\n\n', bytewise: false, expect: [], statuses: [400] },
 ];
 

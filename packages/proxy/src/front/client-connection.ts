@@ -282,7 +282,10 @@ export class ClientConnection implements ChunkedBodyEvents {
       } catch (err) {
         this.chunked = null;
         const framing = err as ChunkedFramingError;
-        this.refuse(framing.tooLarge ? this.front.parseErrorReply('HPE_HEADER_OVERFLOW') : this.front.badRequestReply(`malformed chunked body: ${framing.message}`), framing);
+        this.refuse(
+          framing.tooLarge ? this.front.parseErrorReply('HPE_HEADER_OVERFLOW') : this.front.badRequestReply(`malformed chunked body: ${framing.message}`),
+          framing,
+        );
         return;
       }
       if (end < 0) return;

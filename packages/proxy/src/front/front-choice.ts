@@ -27,7 +27,9 @@ export async function chooseFront(setting: FrontSetting, common?: HttpCommon | n
   const problem = common === undefined ? await nodeParserVerdict() : await parserSelfTest(common);
   if (problem === null) return { kind: 'native', problem: null };
   if (setting === 'native') {
-    throw new ParserSelfTestError(`front: native, but node's HTTP parser failed podgate's self-test: ${problem}. Set front: auto (or node) to serve with node:http's server`);
+    throw new ParserSelfTestError(
+      `front: native, but node's HTTP parser failed podgate's self-test: ${problem}. Set front: auto (or node) to serve with node:http's server`,
+    );
   }
   return { kind: 'node', problem };
 }

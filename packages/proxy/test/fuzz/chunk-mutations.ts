@@ -88,7 +88,14 @@ export const CHUNK_MUTATIONS: Record<string, Mutation> = {
     const c = chunkedOf(d);
     if (c === null) return null;
     const t = trailerMarker(d);
-    const pool = [`Cookie: session=attacker-${t}`, `Host: ${EVIL_HOST}`, 'Content-Length: 999', 'Transfer-Encoding: chunked', `X-Trailer: ${t}`, `X-Fuzz: ${t}`];
+    const pool = [
+      `Cookie: session=attacker-${t}`,
+      `Host: ${EVIL_HOST}`,
+      'Content-Length: 999',
+      'Transfer-Encoding: chunked',
+      `X-Trailer: ${t}`,
+      `X-Fuzz: ${t}`,
+    ];
     for (let i = rng.int(1, 3); i > 0; i--) {
       c.trailers.push(rng.pick(pool));
       c.trailerEols.push('\r\n');

@@ -40,7 +40,10 @@ export function formatFailure(f: FailedCase): string {
     `whole stream: ${escapeBytes(fcase.parts.map((p) => p.bytes).join(''))}`,
     '',
     'reference reading:',
-    ...f.refs.map((r) => `  [${r.index}] ${r.verdict}${r.why === '' ? '' : ` (${r.why})`}: ${r.method} ${JSON.stringify(r.target)} fields ${JSON.stringify(r.fields)} body ${escapeBytes(r.body)}${r.closeAfter ? ' then close' : ''}`),
+    ...f.refs.map(
+      (r) =>
+        `  [${r.index}] ${r.verdict}${r.why === '' ? '' : ` (${r.why})`}: ${r.method} ${JSON.stringify(r.target)} fields ${JSON.stringify(r.fields)} body ${escapeBytes(r.body)}${r.closeAfter ? ' then close' : ''}`,
+    ),
     '',
     'pods got:',
     ...(f.records.length === 0 ? ['  (nothing)'] : f.records.map((r) => `  #${r.seq} ${r.pod}: ${describe(r)}`)),

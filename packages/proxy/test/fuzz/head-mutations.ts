@@ -98,7 +98,19 @@ export const HEAD_MUTATIONS: Record<string, Mutation> = {
   contentLengthVariant(rng, d) {
     if (d.body.kind !== 'raw') return null;
     const n = currentLength(d);
-    const value = rng.pick([`+${n}`, `-${n}`, `${n}, ${n}`, '', `0x${n.toString(16)}`, `00${n}`, ` ${n} `, `${n} ${n}`, '99999', `${n + rng.int(1, 40)}`, `${Math.max(0, n - rng.int(1, 40))}`]);
+    const value = rng.pick([
+      `+${n}`,
+      `-${n}`,
+      `${n}, ${n}`,
+      '',
+      `0x${n.toString(16)}`,
+      `00${n}`,
+      ` ${n} `,
+      `${n} ${n}`,
+      '99999',
+      `${n + rng.int(1, 40)}`,
+      `${Math.max(0, n - rng.int(1, 40))}`,
+    ]);
     setField(d, 'Content-Length', value);
     return `Content-Length ${JSON.stringify(value)} for ${n} body bytes`;
   },
@@ -106,8 +118,27 @@ export const HEAD_MUTATIONS: Record<string, Mutation> = {
   transferEncodingVariant(rng, d) {
     if (d.body.kind !== 'chunked') return null;
     removeField(d, 'transfer-encoding');
-    const single = ['', '"chunked"', 'chunked junk', 'identity', 'gzip, chunked', 'CHUNKED', ' chunked ', 'Chunked', 'chunked,', 'chunked, chunked', 'xchunked'];
-    const pairs: [string, string][] = [['chunked', 'identity'], ['chunked', 'chunked'], ['gzip', 'chunked'], ['chunked', ''], ['"chunked"', 'chunked'], ['chunked junk', 'chunked']];
+    const single = [
+      '',
+      '"chunked"',
+      'chunked junk',
+      'identity',
+      'gzip, chunked',
+      'CHUNKED',
+      ' chunked ',
+      'Chunked',
+      'chunked,',
+      'chunked, chunked',
+      'xchunked',
+    ];
+    const pairs: [string, string][] = [
+      ['chunked', 'identity'],
+      ['chunked', 'chunked'],
+      ['gzip', 'chunked'],
+      ['chunked', ''],
+      ['"chunked"', 'chunked'],
+      ['chunked junk', 'chunked'],
+    ];
     if (rng.chance(0.5)) {
       const v = rng.pick(single);
       addField(d, `Transfer-Encoding: ${v}`);

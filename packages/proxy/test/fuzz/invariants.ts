@@ -21,8 +21,31 @@ export interface CaseObservation {
 
 // RFC 9110 §7.6.1 hop-by-hop fields, plus those podgate re-frames or sets itself: what the pod
 // gets of them is podgate's, not the client's.
-const NOT_FORWARDED = new Set(['connection', 'proxy-connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'proxy-authorization', 'proxy-authenticate', 'content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
-const ADDED_BY_PROXY = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'content-length', 'transfer-encoding', 'connection']);
+const NOT_FORWARDED = new Set([
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'content-length',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
+const ADDED_BY_PROXY = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+]);
 
 export function checkCase(o: CaseObservation): string[] {
   const v: string[] = [];
@@ -66,7 +89,15 @@ function walk(o: CaseObservation, v: string[]): { forwarded: RefRequest[]; stop:
     }
     // Not forwarded whole. A body podgate streamed before the problem showed may have reached a pod
     // in part; the pod must have seen it cut (never complete), and only bytes the reference read.
-    if (rec !== undefined && !rec.complete && ref.headRead && rec.method === ref.method && rec.url === ref.target && ref.body.startsWith(rec.body.toString('latin1'))) p++;
+    if (
+      rec !== undefined &&
+      !rec.complete &&
+      ref.headRead &&
+      rec.method === ref.method &&
+      rec.url === ref.target &&
+      ref.body.startsWith(rec.body.toString('latin1'))
+    )
+      p++;
     return { forwarded, stop: ref, rest: o.records.slice(p) };
   }
   return { forwarded, stop: null, rest: o.records.slice(p) };
@@ -86,7 +117,8 @@ export function differences(ref: RefRequest, rec: PodRecord): string[] {
   if (JSON.stringify(got) !== JSON.stringify(want)) d.push(`fields ${JSON.stringify(got)}, reference ${JSON.stringify(want)}`);
   const host = ref.fields.find(([n]) => n.toLowerCase() === 'host')?.[1];
   const forwardedHost = headerValues(rec, 'x-forwarded-host');
-  if (host !== undefined && (forwardedHost.length !== 1 || forwardedHost[0] !== host)) d.push(`x-forwarded-host ${JSON.stringify(forwardedHost)}, reference Host ${JSON.stringify(host)}`);
+  if (host !== undefined && (forwardedHost.length !== 1 || forwardedHost[0] !== host))
+    d.push(`x-forwarded-host ${JSON.stringify(forwardedHost)}, reference Host ${JSON.stringify(host)}`);
   // The leak this suite exists for: another request's bytes (its target, trailer, Cookie) joined
   // into this one's head. Only markers the reference read in this request's head may be there.
   const own = new Set(markersIn([ref.target, ...ref.fields.map(([, value]) => value)].join('\n')));
@@ -102,7 +134,8 @@ function framingProblems(rec: PodRecord): string[] {
   const out: string[] = [];
   if (cl.length > 0 && te.length > 0) out.push(`pod ${rec.pod} got both Content-Length and Transfer-Encoding: ${describe(rec)}`);
   if (cl.length > 1) out.push(`pod ${rec.pod} got ${cl.length} Content-Length lines: ${describe(rec)}`);
-  if (rec.complete && cl.length === 1 && Number(cl[0]) !== rec.body.length) out.push(`pod ${rec.pod} got Content-Length ${cl[0]} with ${rec.body.length} body bytes`);
+  if (rec.complete && cl.length === 1 && Number(cl[0]) !== rec.body.length)
+    out.push(`pod ${rec.pod} got Content-Length ${cl[0]} with ${rec.body.length} body bytes`);
   return out;
 }
 
@@ -113,16 +146,23 @@ function answerProblems(o: CaseObservation, forwarded: readonly RefRequest[], st
   const finals = o.responses.filter((r) => r.status >= 200);
   forwarded.forEach((ref, i) => {
     const r = finals[i];
-    if (r === undefined || r.status !== 200 || r.body !== ref.target) out.push(`answer ${i} should be the pod's 200 for ${ref.target}, got ${r === undefined ? 'none' : `${r.status} ${JSON.stringify(r.body.slice(0, 200))}`}`);
+    if (r === undefined || r.status !== 200 || r.body !== ref.target)
+      out.push(
+        `answer ${i} should be the pod's 200 for ${ref.target}, got ${r === undefined ? 'none' : `${r.status} ${JSON.stringify(r.body.slice(0, 200))}`}`,
+      );
   });
   const rest = finals.slice(forwarded.length);
   const statuses = JSON.stringify(rest.map((r) => r.status));
   if (stop === null) {
     if (rest.length > 0) out.push(`answers after the last forwarded request: ${statuses}`);
   } else if (stop.verdict === 'refuse' && (rest.length !== 1 || (rest[0] as RawResponse).status < 400 || (rest[0] as RawResponse).status > 499 || !o.closed)) {
-    out.push(`request ${stop.index} must be refused (${stop.why}): expected one 4xx then a close, got ${statuses}${o.closed ? ' and a close' : ' and no close'}`);
+    out.push(
+      `request ${stop.index} must be refused (${stop.why}): expected one 4xx then a close, got ${statuses}${o.closed ? ' and a close' : ' and no close'}`,
+    );
   } else if (stop.verdict !== 'refuse' && (rest.length > 1 || rest.some((r) => r.status < 400 || r.status > 499) || (rest.length === 1 && !o.closed))) {
-    out.push(`request ${stop.index} (${stop.verdict}: ${stop.why}) not forwarded: expected nothing or one 4xx then a close, got ${statuses}${o.closed ? ' and a close' : ''}`);
+    out.push(
+      `request ${stop.index} (${stop.verdict}: ${stop.why}) not forwarded: expected nothing or one 4xx then a close, got ${statuses}${o.closed ? ' and a close' : ''}`,
+    );
   }
   return out;
 }

@@ -61,7 +61,22 @@ export function readReference(stream: string, limits: FramingLimits): RefRequest
 }
 
 function readOne(s: string, start: number, index: number, limits: FramingLimits): RefRequest {
-  const r: RefRequest = { index, verdict: 'valid', why: '', headRead: false, method: '', target: '', minor: 1, fields: [], body: '', hostName: '', closeAfter: false, mayClose: '', start, end: s.length };
+  const r: RefRequest = {
+    index,
+    verdict: 'valid',
+    why: '',
+    headRead: false,
+    method: '',
+    target: '',
+    minor: 1,
+    fields: [],
+    body: '',
+    hostName: '',
+    closeAfter: false,
+    mayClose: '',
+    start,
+    end: s.length,
+  };
   const either: string[] = [];
   const end = (verdict: 'refuse' | 'stop', why: string): RefRequest => Object.assign(r, { verdict, why });
   let at = start;
@@ -97,7 +112,8 @@ function readOne(s: string, start: number, index: number, limits: FramingLimits)
     // RFC 9112 §5 allows HTAB in the OWS after a value; llhttp refuses it after the two framing
     // fields (only there). Refusing them is safe: nothing is forwarded on a reading of its own.
     const lower = f.name.toLowerCase();
-    if (f.tabAfter && (lower === 'content-length' || lower === 'transfer-encoding')) either.push(`HTAB after the ${f.name} value (RFC 9112 §5 OWS; strict parsers refuse it)`);
+    if (f.tabAfter && (lower === 'content-length' || lower === 'transfer-encoding'))
+      either.push(`HTAB after the ${f.name} value (RFC 9112 §5 OWS; strict parsers refuse it)`);
     // llhttp misses a keep-alive token followed by HTAB: closing then is allowed (RFC 9112 §9.5).
     if (f.tabAfter && lower === 'connection') r.mayClose = `HTAB after the Connection value ${JSON.stringify(f.value)}`;
   }

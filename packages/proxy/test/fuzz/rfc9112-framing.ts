@@ -9,9 +9,7 @@ import { isValidHost } from './rfc9112-lines.js';
 
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
 
-export type HeadMeaning =
-  | { kind: 'ok'; framing: Framing; host: string; closeAfter: boolean; either: string[] }
-  | { kind: 'refuse'; why: string };
+export type HeadMeaning = { kind: 'ok'; framing: Framing; host: string; closeAfter: boolean; either: string[] } | { kind: 'refuse'; why: string };
 
 export interface FramingLimits {
   /** Largest body podgate takes (raw-client.ts MAX_BODY_BYTES): a larger declared one is refused. */

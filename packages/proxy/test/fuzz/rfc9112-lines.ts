@@ -71,9 +71,7 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'
 const PCHAR = "A-Za-z0-9\\-._~!$&'()*+,;=:@%";
 const ORIGIN_FORM = new RegExp(`^(/[${PCHAR}]*)+(\\?[${PCHAR}/?]*)?$`);
 
-export type RequestLineRead =
-  | { kind: 'line'; method: string; target: string; minor: number; either: string | null }
-  | { kind: 'bad'; why: string };
+export type RequestLineRead = { kind: 'line'; method: string; target: string; minor: number; either: string | null } | { kind: 'bad'; why: string };
 
 /** RFC 9112 §3: request-line = method SP request-target SP HTTP-version. */
 export function parseRequestLine(text: string): RequestLineRead {
@@ -82,7 +80,8 @@ export function parseRequestLine(text: string): RequestLineRead {
   const [method, target, version] = words as [string, string, string];
   if (!isToken(method)) return { kind: 'bad', why: 'method is not a token (RFC 9112 §3.1)' };
   // podgate's rule: origin-form only (absolute-form and asterisk-form are refused).
-  if (!ORIGIN_FORM.test(target)) return { kind: 'bad', why: `request target ${JSON.stringify(target)} is not origin-form (RFC 9112 §3.2.1; podgate refuses others)` };
+  if (!ORIGIN_FORM.test(target))
+    return { kind: 'bad', why: `request target ${JSON.stringify(target)} is not origin-form (RFC 9112 §3.2.1; podgate refuses others)` };
   const v = /^HTTP\/1\.([01])$/.exec(version);
   if (v === null) return { kind: 'bad', why: `version ${JSON.stringify(version)} is not HTTP/1.0 or HTTP/1.1` };
   // RFC 9110 §9.1: a method is case-sensitive; one a proxy does not know it may forward or refuse.

@@ -39,7 +39,9 @@ export function validRequest(rng: Prng, o: ValidOptions): RequestDraft {
   const mark = marker(o.caseIndex, o.request, 'x');
   const http10 = rng.chance(0.2);
   const hasBody = rng.chance(0.45);
-  const method = hasBody ? rng.weighted([...BODY_METHODS.map((m) => [m, 3] as const), ['GET', 1], ['DELETE', 1]]) : rng.pick([...PLAIN_METHODS, ...BODY_METHODS]);
+  const method = hasBody
+    ? rng.weighted([...BODY_METHODS.map((m) => [m, 3] as const), ['GET', 1], ['DELETE', 1]])
+    : rng.pick([...PLAIN_METHODS, ...BODY_METHODS]);
   let target = `/fz/${mark}`;
   if (rng.chance(0.3)) target += `/${rng.text(rng.int(1, 8), QUERY)}`;
   if (rng.chance(0.3)) target += `?q=${rng.text(rng.int(0, 10), QUERY)}&k=${mark}`;
@@ -99,7 +101,14 @@ function bodyData(rng: Prng, o: ValidOptions): string {
     const h = marker(o.caseIndex, o.request, 'h');
     return `GET /fz/${h} HTTP/1.1\r\nHost: ${EVIL_HOST}\r\nX-Fuzz: ${h}\r\n\r\n`;
   }
-  const size = kind === 'small' ? rng.int(1, 64) : kind === 'medium' ? rng.int(65, 400) : kind === 'streamed' ? rng.int(o.bufferBytes + 1, 2 * o.bufferBytes) : rng.int(1, 200);
+  const size =
+    kind === 'small'
+      ? rng.int(1, 64)
+      : kind === 'medium'
+        ? rng.int(65, 400)
+        : kind === 'streamed'
+          ? rng.int(o.bufferBytes + 1, 2 * o.bufferBytes)
+          : rng.int(1, 200);
   const filler = kind === 'binary' ? rng.bytes(size) : rng.text(size, `${PRINTABLE}\r\n`);
   const at = rng.int(0, filler.length);
   return filler.slice(0, at) + mark + filler.slice(at);
