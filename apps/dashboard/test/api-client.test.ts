@@ -41,6 +41,22 @@ describe('errors', () => {
     expect(errorMessage(err)).toBe('service web already exists');
   });
 
+  it("carries the fleet's 503 with its message, which the page shows as is", async () => {
+    const message = "the fleet's Redis is unavailable (connect ECONNREFUSED 127.0.0.1:6379): nothing was changed";
+    const api = createApiClient('tok', fakeFetch(503, { error: 'PODGATE_FLEET_UNAVAILABLE', message }));
+    const err = await api.peerAction('web', '127.10.0.7:8080', 'drain').catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: 'PODGATE_FLEET_UNAVAILABLE' });
+    expect(errorMessage(err)).toBe(message);
+  });
+
+  it('reads the fleet from GET /api/v1/fleet', async () => {
+    const calls: Call[] = [];
+    const api = createApiClient('tok', fakeFetch(200, { name: 'demo', state: 'ok' }, calls));
+    expect(await api.fleet()).toMatchObject({ name: 'demo', state: 'ok' });
+    expect(calls[0]?.url).toBe('/api/v1/fleet');
+    expect(calls[0]?.init?.method).toBe('GET');
+  });
+
   it('says what happened when the answer is not an API error', async () => {
     const api = createApiClient('tok', fakeFetch(502, 'Bad gateway'));
     await expect(api.listServices()).rejects.toMatchObject({ status: 502, code: 'HTTP_502' });

@@ -1,10 +1,10 @@
-import type { EventView, FeedMessage, ServiceView } from '@podgate/protocol';
+import type { EventView, FeedMessage, FleetView, ServiceView } from '@podgate/protocol';
 import { QueryClient, QueryObserver } from '@tanstack/react-query';
 import { describe, expect, it } from 'vitest';
-import { applyFeedMessage, appendEvent, eventsKey, mergeEvents, mergeServices, serviceKey, servicesKey } from '../src/lib/feed-cache.js';
-import { event, peer, service } from './fixtures.js';
+import { applyFeedMessage, appendEvent, eventsKey, fleetKey, mergeEvents, mergeServices, serviceKey, servicesKey } from '../src/lib/feed-cache.js';
+import { event, fleet, peer, service } from './fixtures.js';
 
-const snapshot = (services: ServiceView[], events: EventView[] = []): FeedMessage => ({ type: 'snapshot', at: 1, services, events });
+const snapshot = (services: ServiceView[], events: EventView[] = []): FeedMessage => ({ type: 'snapshot', at: 1, services, events, fleet: fleet() });
 const changes = (services: ServiceView[], removed: string[] = []): FeedMessage => ({ type: 'changes', at: 2, services, removed });
 
 describe('mergeServices', () => {
@@ -99,6 +99,57 @@ describe('applyFeedMessage', () => {
     applyFeedMessage(client, { type: 'heartbeat', at: 3 });
     applyFeedMessage(client, changes([]));
     expect(client.getQueryData(servicesKey)).toBe(before);
+  });
+});
+
+describe('fleet cache', () => {
+  const degraded = fleet({ name: 'demo', state: 'degraded', error: 'connect ECONNREFUSED 127.0.0.1:6379', since: 9_000 });
+
+  it("stores the snapshot's fleet", () => {
+    const client = new QueryClient();
+    applyFeedMessage(client, { type: 'snapshot', at: 1, services: [], events: [], fleet: fleet({ name: 'demo', state: 'ok' }) });
+    expect(client.getQueryData<FleetView>(fleetKey)).toMatchObject({ name: 'demo', state: 'ok', self: 'host:8080' });
+  });
+
+  it('replaces it with each fleet message, whole', () => {
+    const client = new QueryClient();
+    applyFeedMessage(client, { type: 'snapshot', at: 1, services: [service('web')], events: [], fleet: fleet({ name: 'demo', state: 'ok' }) });
+    applyFeedMessage(client, { type: 'fleet', fleet: degraded });
+    expect(client.getQueryData<FleetView>(fleetKey)).toEqual(degraded);
+    const twoInstances = fleet({
+      name: 'demo',
+      state: 'ok',
+      instances: [...fleet().instances, { id: 'host:8081', proxy: '127.0.0.1:8081', admin: '127.0.0.1:9902', version: '0.1.0', startedAt: 2_000, self: false }],
+    });
+    applyFeedMessage(client, { type: 'fleet', fleet: twoInstances });
+    expect(client.getQueryData<FleetView>(fleetKey)?.instances.map((i) => [i.id, i.self])).toEqual([
+      ['host:8080', true],
+      ['host:8081', false],
+    ]);
+  });
+
+  it('leaves the services and events alone on a fleet message', () => {
+    const client = new QueryClient();
+    applyFeedMessage(client, snapshot([service('web')], [event(1)]));
+    const services = client.getQueryData(servicesKey);
+    const events = client.getQueryData(eventsKey);
+    applyFeedMessage(client, { type: 'fleet', fleet: degraded });
+    expect(client.getQueryData(servicesKey)).toBe(services);
+    expect(client.getQueryData(eventsKey)).toBe(events);
+  });
+
+  it('fills the fleet from a fleet message that comes before any snapshot', () => {
+    const client = new QueryClient();
+    applyFeedMessage(client, { type: 'fleet', fleet: degraded });
+    expect(client.getQueryData<FleetView>(fleetKey)?.state).toBe('degraded');
+  });
+
+  it("after a reconnect, takes the new snapshot's fleet over the one from before", () => {
+    const client = new QueryClient();
+    applyFeedMessage(client, snapshot([]));
+    applyFeedMessage(client, { type: 'fleet', fleet: degraded });
+    applyFeedMessage(client, { type: 'snapshot', at: 2, services: [], events: [], fleet: fleet({ name: 'demo', state: 'ok', version: 12 }) });
+    expect(client.getQueryData<FleetView>(fleetKey)).toMatchObject({ state: 'ok', version: 12, error: null });
   });
 });
 

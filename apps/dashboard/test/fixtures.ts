@@ -1,4 +1,4 @@
-import type { EventView, PeerView, ServiceView } from '@podgate/protocol';
+import type { EventView, FleetView, PeerView, ServiceView } from '@podgate/protocol';
 
 export function peer(address: string, over: Partial<PeerView> = {}): PeerView {
   return {
@@ -51,4 +51,18 @@ export function service(name: string, over: Partial<ServiceView> = {}): ServiceV
 
 export function event(id: number, over: Partial<EventView> = {}): EventView {
   return { id, at: 1_000 + id, type: 'peer_added', service: 'web', address: `10.0.0.${id % 250}:8080`, ...over };
+}
+
+/** An instance on its own (no fleet), as GET /api/v1/fleet answers it. */
+export function fleet(over: Partial<FleetView> = {}): FleetView {
+  return {
+    name: null,
+    state: 'off',
+    since: 1_000,
+    error: null,
+    version: 0,
+    self: 'host:8080',
+    instances: [{ id: 'host:8080', proxy: '127.0.0.1:8080', admin: '127.0.0.1:9901', version: '0.1.0', startedAt: 1_000, self: true }],
+    ...over,
+  };
 }

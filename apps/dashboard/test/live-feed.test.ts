@@ -1,7 +1,7 @@
 import type { FeedMessage } from '@podgate/protocol';
 import { describe, expect, it } from 'vitest';
 import { BACKOFF_MAX_MS, LiveFeed, SILENCE_LIMIT_MS, backoffDelay, parseFeedMessage, wsUrl, type FeedStatus, type SocketLike } from '../src/lib/live-feed.js';
-import { service } from './fixtures.js';
+import { fleet, service } from './fixtures.js';
 
 class FakeSocket implements SocketLike {
   onopen: (() => void) | null = null;
@@ -63,7 +63,7 @@ function harness() {
   return { feed, sockets, timers, statuses, details, messages, runTimers, setNow: (t: number) => (now = t) };
 }
 
-const snapshot: FeedMessage = { type: 'snapshot', at: 1, services: [service('web')], events: [] };
+const snapshot: FeedMessage = { type: 'snapshot', at: 1, services: [service('web')], events: [], fleet: fleet() };
 
 describe('backoffDelay', () => {
   it('starts at 0.5 s, doubles, stops at 10 s, with jitter in the upper half', () => {
@@ -173,6 +173,11 @@ describe('LiveFeed', () => {
     expect(parseFeedMessage('not json')).toBeNull();
     expect(parseFeedMessage('{"type":"other"}')).toBeNull();
     expect(parseFeedMessage('{"type":"heartbeat","at":1}')).toEqual({ type: 'heartbeat', at: 1 });
+  });
+
+  it('passes on fleet messages', () => {
+    const message: FeedMessage = { type: 'fleet', fleet: fleet({ name: 'demo', state: 'degraded', error: 'connect ECONNREFUSED 127.0.0.1:6379' }) };
+    expect(parseFeedMessage(JSON.stringify(message))).toEqual(message);
   });
 
   it('builds the feed URL on the page origin, wss under https', () => {

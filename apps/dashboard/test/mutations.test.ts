@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiRequestError, type ApiClient } from '../src/lib/api-client.js';
 import { applyFeedMessage, serviceKey, servicesKey } from '../src/lib/feed-cache.js';
 import { addServiceOptions, peerActionOptions, removeServiceOptions } from '../src/lib/mutations.js';
-import { peer, service } from './fixtures.js';
+import { fleet, peer, service } from './fixtures.js';
 
 /** A server answer the test releases when it wants, to look at the page in between. */
 function deferred<T>() {
@@ -26,6 +26,7 @@ function fakeApi(overrides: Partial<ApiClient>): ApiClient {
     removeService: refuse,
     peerAction: refuse,
     events: refuse,
+    fleet: refuse,
     role: refuse,
     ...overrides,
   };
@@ -35,7 +36,13 @@ const conflict = (message: string) => new ApiRequestError(409, { error: 'PODGATE
 
 function seeded(): QueryClient {
   const client = new QueryClient();
-  applyFeedMessage(client, { type: 'snapshot', at: 0, events: [], services: [service('web', { peers: [peer('127.10.0.1:80'), peer('127.10.0.2:80')] })] });
+  applyFeedMessage(client, {
+    type: 'snapshot',
+    at: 0,
+    events: [],
+    fleet: fleet(),
+    services: [service('web', { peers: [peer('127.10.0.1:80'), peer('127.10.0.2:80')] })],
+  });
   return client;
 }
 
@@ -72,6 +79,20 @@ describe('peer action mutation', () => {
     await expect(observer.mutate({ service: 'web', address: '127.10.0.1:80', action: 'eject' })).rejects.toThrow('service web has no peer 127.10.0.1:80');
     expect(stateOf(client, '127.10.0.1:80')).toEqual({ list: 'active', detail: 'active' });
     expect(observer.getCurrentResult().error?.message).toBe('service web has no peer 127.10.0.1:80');
+  });
+});
+
+describe('peer action while the fleet is degraded', () => {
+  it("rolls back and keeps the fleet's 503 message for the page's alert", async () => {
+    const client = seeded();
+    const message = "the fleet's Redis is unavailable (connect ECONNREFUSED 127.0.0.1:6379): nothing was changed";
+    const observer = new MutationObserver(
+      client,
+      peerActionOptions(client, fakeApi({ peerAction: () => Promise.reject(new ApiRequestError(503, { error: 'PODGATE_FLEET_UNAVAILABLE', message })) })),
+    );
+    await expect(observer.mutate({ service: 'web', address: '127.10.0.1:80', action: 'drain' })).rejects.toThrow(message);
+    expect(stateOf(client, '127.10.0.1:80')).toEqual({ list: 'active', detail: 'active' });
+    expect(observer.getCurrentResult().error).toMatchObject({ status: 503, code: 'PODGATE_FLEET_UNAVAILABLE', message });
   });
 });
 

@@ -21,6 +21,20 @@ describe('peer actions, optimistically', () => {
     expect(optimisticPeer(peer('a', { state: 'drained', hold: 'drain' }), 'restore', 500)).toMatchObject({ state: 'active', hold: null });
   });
 
+  it("forgets who held the peer and whose evidence ejected it until the server's answer names them", () => {
+    const hinted = peer('a', { state: 'ejected', reason: 'connect_refused', ejectedBy: 'host:8081' });
+    expect(optimisticPeer(hinted, 'restore', 500)).toMatchObject({ heldBy: null, ejectedBy: null });
+    const drained = peer('a', { state: 'drained', hold: 'drain', heldBy: { actor: 'alice', instance: 'host:8081', at: 100 } });
+    expect(optimisticPeer(drained, 'eject', 500)).toMatchObject({ hold: 'eject', heldBy: null });
+  });
+
+  it('puts back who held the peer when the server refuses', () => {
+    const heldBy = { actor: 'alice', instance: 'host:8081', at: 100 };
+    const drained = peer('a', { state: 'drained', hold: 'drain', reason: 'operator_drain', heldBy });
+    const optimistic = optimisticPeer(drained, 'restore', 500);
+    expect(rollbackPeer(optimistic, optimistic, drained)).toMatchObject({ state: 'drained', hold: 'drain', heldBy });
+  });
+
   it('rolls back to the previous state when nothing newer arrived', () => {
     const optimistic = optimisticPeer(active, 'eject', 500);
     const rolled = rollbackPeer(optimistic, optimistic, active);

@@ -11,6 +11,7 @@ describe('hash routes', () => {
     expect(parseHash('#/')).toEqual({ page: 'overview' });
     expect(parseHash('#/ejected')).toEqual({ page: 'ejected' });
     expect(parseHash('#/events')).toEqual({ page: 'events' });
+    expect(parseHash('#/instances')).toEqual({ page: 'instances' });
     expect(parseHash('#/add')).toEqual({ page: 'add' });
     expect(parseHash('#/services/image-lobby')).toEqual({ page: 'service', name: 'image-lobby' });
     expect(parseHash('#/nope')).toEqual({ page: 'not-found', path: '/nope' });
@@ -18,6 +19,10 @@ describe('hash routes', () => {
   });
   it('round-trips a service route', () => {
     expect(parseHash(routeHref({ page: 'service', name: 'web' }))).toEqual({ page: 'service', name: 'web' });
+  });
+  it('round-trips the instances route', () => {
+    expect(routeHref({ page: 'instances' })).toBe('#/instances');
+    expect(parseHash(routeHref({ page: 'instances' }))).toEqual({ page: 'instances' });
   });
 });
 

@@ -12,7 +12,8 @@ import {
   parseService,
 } from '@podgate/control';
 import type { DataPlaneAgent, ProxyServer, WorkerInspection } from '@podgate/proxy';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
@@ -26,6 +27,9 @@ export interface PodgateOptions {
   /** The built dashboard to serve at the admin address; default apps/dashboard/dist when it exists. */
   dashboardDir?: string | null;
 }
+
+/** This build's version, from the daemon's package.json (apps/podgate/{src,dist}/ → apps/podgate/). */
+const PODGATE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function defaultDashboardDir(): string | null {
   // apps/podgate/{src,dist}/podgate.* → apps/dashboard/dist
@@ -116,6 +120,9 @@ export class Podgate {
       logger,
     });
     const podgate = new Podgate({ config, control, logger, proxy, agent, pool, admin, feed, metrics });
+    // Named by its host and proxy port: the same name after a restart, distinct for instances sharing a host.
+    const proxyAddress = `${config.listen.host}:${podgate.port}`;
+    control.joinFleet({ id: `${hostname()}:${podgate.port}`, proxy: proxyAddress, admin: admin.address, version: PODGATE_VERSION, startedAt: Date.now() });
     logger.info({ listen: `${config.listen.host}:${podgate.port}`, admin: admin.address, workers: config.workers }, 'podgate is serving');
     if (created !== null) options.onTokenCreated?.(`http://${admin.address}/#token=${created.token}`);
     return podgate;

@@ -108,7 +108,7 @@ describe('podgate CLI', () => {
     const cases: [string[], string][] = [
       [['serve'], 'unknown command "serve"'],
       [['demo', '--config', '/nonexistent/podgate.yaml'], 'demo runs its own lab and config'],
-      [['--config', '/nonexistent/podgate.yaml', '--port', '8081'], '--port and --rate are for the demo'],
+      [['--config', '/nonexistent/podgate.yaml', '--port', '8081'], '--port, --rate and --fleet are for the demo'],
       [['demo', '--rate', 'lots'], '--rate must be a number from 0 to 1000, got "lots"'],
     ];
     for (const [args, message] of cases) {
@@ -240,6 +240,30 @@ describe('podgate CLI', () => {
     const before = await served();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await served()) - before).toBeGreaterThanOrEqual(10);
+    r.child.kill('SIGINT');
+    expect(await r.exited).toBe(0);
+  });
+
+  it('runs the demo as a fleet of two instances sharing a redis-server of its own (--fleet 2)', async () => {
+    const r = run(['demo', '--port', '18426', '--fleet', '2', '--rate', '0']);
+    await waitFor(() => r.output().includes('curl -s'), 15_000);
+    expect(r.output()).toContain('podgate demo fleet: 2 instances');
+    const token = /operator token "([^"]+)"/.exec(r.output())?.[1] ?? '';
+    const fleetOf = async (admin: string): Promise<{ state: string; instances: unknown[] }> => {
+      const res = await request(`http://${admin}/api/v1/fleet`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).toBe(200);
+      return (await res.body.json()) as { state: string; instances: unknown[] };
+    };
+    for (const admin of ['127.0.0.1:9901', '127.0.0.1:9902']) {
+      const deadline = Date.now() + 10_000;
+      let fleet = await fleetOf(admin);
+      while ((fleet.state !== 'ok' || fleet.instances.length !== 2) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        fleet = await fleetOf(admin);
+      }
+      expect(fleet).toMatchObject({ state: 'ok', name: 'demo' });
+      expect(fleet.instances).toHaveLength(2);
+    }
     r.child.kill('SIGINT');
     expect(await r.exited).toBe(0);
   });

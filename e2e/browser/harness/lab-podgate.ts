@@ -27,17 +27,23 @@ export interface ApiReply {
   body: Record<string, unknown>;
 }
 
-/** podgate (in this process, `workers: 1`) in front of lab clusters, serving the built dashboard on its admin address. */
-export interface LabPodgate {
+/** One podgate instance (in this process, `workers: 1`), serving the built dashboard on its admin address. */
+export interface LabInstance {
   podgate: Podgate;
-  dns: LabDnsServer;
-  clusters: Map<string, LabCluster>;
   /** http://127.0.0.1:<admin port> */
   adminUrl: string;
   /** http://127.0.0.1:<proxy port> */
   proxyUrl: string;
-  cluster(name: string): LabCluster;
   api(method: string, path: string, token: string, body?: unknown): Promise<ApiReply>;
+}
+
+/** podgate in front of lab clusters. */
+export interface LabPodgate extends LabInstance {
+  dns: LabDnsServer;
+  clusters: Map<string, LabCluster>;
+  cluster(name: string): LabCluster;
+  /** Another podgate with the same config (so in the same fleet, if any) in front of the same DNS and pods; closed with this one. */
+  startInstance(): Promise<LabInstance>;
   /** Sends `count` requests through podgate, one after the other; resolves with their statuses. */
   send(count: number, path?: string, method?: string): Promise<number[]>;
   /** Resolves once podgate lists `count` active peers for `service`. */
@@ -49,12 +55,57 @@ export function dnsNameOf(cluster: string): string {
   return `${cluster}.lab.svc.cluster.local`;
 }
 
-export async function startLabPodgate(o: { clusters: ClusterSpec[]; services?: Record<string, unknown> }): Promise<LabPodgate> {
+export interface LabPodgateOptions {
+  clusters: ClusterSpec[];
+  services?: Record<string, unknown>;
+  /** The config's `fleet`: a LabRedis's url and a name. */
+  fleet?: { redis: string; name: string };
+}
+
+/** The admin API of the instance at `adminUrl`, as `token`. */
+function adminApi(adminUrl: string): LabInstance['api'] {
+  return async (method, path, token, body) => {
+    const res = await fetch(`${adminUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  };
+}
+
+/** podgate on loopback with its own state directory, resolving through the lab's DNS. */
+function startInstance(dns: LabDnsServer, o: LabPodgateOptions, dashboardDir: string): Promise<Podgate> {
+  return Podgate.start(
+    resolveConfig({
+      listen: '127.0.0.1:0',
+      workers: 1,
+      stateDir: mkdtempSync(join(tmpdir(), 'podgate-browser-')),
+      log: { level: 'silent', access: false },
+      dns: { nameservers: [dns.nameserver], timeout: '300ms', attempts: 1, minRefresh: '200ms', maxRefresh: '2s', jitter: 0 },
+      admin: {
+        listen: '127.0.0.1:0',
+        tokens: [
+          { name: 'olivia', token: OPERATOR_TOKEN, role: 'operator' },
+          { name: 'victor', token: VIEWER_TOKEN, role: 'viewer' },
+        ],
+      },
+      services: o.services ?? {},
+      ...(o.fleet === undefined ? {} : { fleet: o.fleet }),
+    }),
+    { dashboardDir },
+  );
+}
+
+export async function startLabPodgate(o: LabPodgateOptions): Promise<LabPodgate> {
   const dashboardDir = ensureDashboardBuilt();
   const dns = await LabDnsServer.start();
   const clusters = new Map<string, LabCluster>();
   let podgate: Podgate | undefined;
+  const others: Podgate[] = [];
   const close = async (): Promise<void> => {
+    await Promise.all(others.map((p) => p.close(200)));
     await podgate?.close(200);
     await Promise.all([...clusters.values()].map((c) => c.close()));
     await dns.close();
@@ -73,24 +124,7 @@ export async function startLabPodgate(o: { clusters: ClusterSpec[]; services?: R
       });
       clusters.set(spec.name, cluster);
     }
-    podgate = await Podgate.start(
-      resolveConfig({
-        listen: '127.0.0.1:0',
-        workers: 1,
-        stateDir: mkdtempSync(join(tmpdir(), 'podgate-browser-')),
-        log: { level: 'silent', access: false },
-        dns: { nameservers: [dns.nameserver], timeout: '300ms', attempts: 1, minRefresh: '200ms', maxRefresh: '2s', jitter: 0 },
-        admin: {
-          listen: '127.0.0.1:0',
-          tokens: [
-            { name: 'olivia', token: OPERATOR_TOKEN, role: 'operator' },
-            { name: 'victor', token: VIEWER_TOKEN, role: 'viewer' },
-          ],
-        },
-        services: o.services ?? {},
-      }),
-      { dashboardDir },
-    );
+    podgate = await startInstance(dns, o, dashboardDir);
   } catch (err) {
     await close();
     throw err;
@@ -99,15 +133,7 @@ export async function startLabPodgate(o: { clusters: ClusterSpec[]; services?: R
   const adminUrl = `http://${pg.adminAddress}`;
   const proxyUrl = `http://127.0.0.1:${pg.port}`;
 
-  const api = async (method: string, path: string, token: string, body?: unknown): Promise<ApiReply> => {
-    const res = await fetch(`${adminUrl}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-  };
+  const api = adminApi(adminUrl);
 
   const send = async (count: number, path = '/recognize', method = 'POST'): Promise<number[]> => {
     const statuses: number[] = [];
@@ -144,6 +170,12 @@ export async function startLabPodgate(o: { clusters: ClusterSpec[]; services?: R
     api,
     send,
     waitForPeers,
+    startInstance: async () => {
+      const other = await startInstance(dns, o, dashboardDir);
+      others.push(other);
+      const url = `http://${other.adminAddress}`;
+      return { podgate: other, adminUrl: url, proxyUrl: `http://127.0.0.1:${other.port}`, api: adminApi(url) };
+    },
     close,
   };
 }

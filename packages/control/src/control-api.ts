@@ -1,4 +1,4 @@
-import type { EventList, EventView, PeerAction, PeerView, ServiceView } from '@podgate/protocol';
+import type { EventList, EventView, FleetView, PeerAction, PeerView, ServiceView } from '@podgate/protocol';
 import type { WorkerStats } from '@podgate/proxy';
 
 /** Stable error codes of control-plane operations, with the HTTP status the admin API answers. */
@@ -6,7 +6,16 @@ export type ControlErrorCode =
   | 'PODGATE_NOT_FOUND' // 404: unknown service or peer
   | 'PODGATE_CONFLICT' // 409: name taken, route conflict, service from the config file
   | 'PODGATE_INVALID' // 400: a field failed validation (`field` names it)
-  | 'PODGATE_STATE_WRITE_FAILED'; // 500: the change could not be made durable, so it was not made
+  | 'PODGATE_STATE_WRITE_FAILED' // 500: the change could not be made durable, so it was not made
+  | 'PODGATE_FLEET_UNAVAILABLE'; // 503: the fleet's Redis could not acknowledge the change, so it was not made
+
+const STATUS_OF: Record<ControlErrorCode, number> = {
+  PODGATE_NOT_FOUND: 404,
+  PODGATE_CONFLICT: 409,
+  PODGATE_INVALID: 400,
+  PODGATE_STATE_WRITE_FAILED: 500,
+  PODGATE_FLEET_UNAVAILABLE: 503,
+};
 
 export class ControlError extends Error {
   readonly code: ControlErrorCode;
@@ -16,12 +25,17 @@ export class ControlError extends Error {
     super(message);
     this.code = code;
     this.field = field;
-    this.status = code === 'PODGATE_NOT_FOUND' ? 404 : code === 'PODGATE_CONFLICT' ? 409 : code === 'PODGATE_INVALID' ? 400 : 500;
+    this.status = STATUS_OF[code];
   }
 }
 
 /** What changed, for the live feed: coalesce `service` changes, forward events at once. */
-export type ControlChange = { kind: 'service'; name: string } | { kind: 'service_removed'; name: string } | { kind: 'event'; event: EventView };
+export type ControlChange =
+  | { kind: 'service'; name: string }
+  | { kind: 'service_removed'; name: string }
+  | { kind: 'event'; event: EventView }
+  /** The fleet's state or its instances changed. */
+  | { kind: 'fleet' };
 
 /**
  * The control plane as the admin API, the live feed and metrics see it. Mutations resolve only
@@ -42,4 +56,6 @@ export interface ControlApi {
   workerStats(): readonly WorkerStats[];
   /** True once every worker is serving and every service resolved at least once (or failed trying). */
   ready(): boolean;
+  /** The fleet this instance belongs to (state `off`: none) and its instances. */
+  fleet(): FleetView;
 }

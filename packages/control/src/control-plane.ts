@@ -1,8 +1,10 @@
-import type { EventList, EventView, PeerAction, PeerView, PodgateConfig, ServiceConfig, ServiceView } from '@podgate/protocol';
+import type { EventList, EventView, FleetView, PeerAction, PeerView, PodgateConfig, ServiceConfig, ServiceView } from '@podgate/protocol';
 import type { ToPrimary, ToWorker, WorkerStats } from '@podgate/proxy';
 import { pino, type Logger } from 'pino';
-import type { ControlApi, ControlChange } from './control-api.js';
+import { ControlError, type ControlApi, type ControlChange } from './control-api.js';
 import { ControlEvents } from './control-events.js';
+import type { InstanceInfo } from './fleet/fleet-link.js';
+import { FleetSync } from './fleet/fleet-sync.js';
 import { OperatorChanges } from './operator-changes.js';
 import { PeerActions } from './peer-actions.js';
 import { ServiceCatalog, type ParseService } from './service-catalog.js';
@@ -41,8 +43,14 @@ export class ControlPlane implements ControlApi {
   private readonly catalog: ServiceCatalog;
   private readonly peerActions: PeerActions;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly config: PodgateConfig;
+  /** This instance, once its addresses are known (joinFleet). */
+  private instance: InstanceInfo | null = null;
+  /** With `fleet.redis`: the other instances, through Redis. */
+  private fleetSync: FleetSync | null = null;
 
   private constructor(options: ControlPlaneOptions) {
+    this.config = options.config;
     this.logger = options.logger ?? pino({ level: options.config.log.level });
     this.changes = new OperatorChanges(options.store ?? null);
     this.catalog = new ServiceCatalog(options.config, options.parseService, this.changes, this.workers, this.eventLog, this.logger);
@@ -96,6 +104,10 @@ export class ControlPlane implements ControlApi {
     // table's event tells every worker).
     const before = peer.state === 'active' ? null : peer.reason;
     entry.table.ejectPeer(peer, message.reason, message.at, message.detail);
+    // The fleet's other instances stop sending there too, without paying for it in failed tries.
+    if (before === null && peer.state === 'ejected') {
+      this.fleetSync?.hint(message.service, message.address, message.reason, message.detail, peer.ejectedUntil ?? message.at + entry.config.ejection.baseMs);
+    }
     // Already out (another worker was first): make sure this worker follows the recorded state.
     if (before !== null && peer.reason === before) this.workers.send(id, { type: 'peer_state', service: message.service, peer: peerSync(peer) });
   }
@@ -111,15 +123,57 @@ export class ControlPlane implements ControlApi {
   }
 
   addService(input: unknown, actor: string): Promise<ServiceView> {
-    return this.changes.exclusive(() => this.catalog.addService(input, actor));
+    const fleet = this.fleetOrRefuse();
+    return this.changes.exclusive(() => (fleet === null ? this.catalog.addService(input, actor) : fleet.addService(input, actor)));
   }
 
   removeService(name: string, actor: string): Promise<void> {
-    return this.changes.exclusive(() => this.catalog.removeService(name, actor));
+    const fleet = this.fleetOrRefuse();
+    return this.changes.exclusive(() => (fleet === null ? this.catalog.removeService(name, actor) : fleet.removeService(name, actor)));
   }
 
   peerAction(service: string, address: string, action: PeerAction, actor: string): Promise<PeerView> {
-    return this.changes.exclusive(() => this.peerActions.apply(service, address, action, actor));
+    const fleet = this.fleetOrRefuse();
+    // Checked first, so the view exists once the action is applied.
+    return this.changes.exclusive(async () =>
+      fleet === null ? ((await this.peerActions.apply(service, address, action, actor)) as PeerView) : fleet.peerAction(service, address, action, actor),
+    );
+  }
+
+  // ---- fleet ---------------------------------------------------------------------------------
+
+  /**
+   * Names this instance (its addresses are known once it listens) and, with `fleet.redis`, joins
+   * the fleet: registers, reads the fleet's state and follows its changes. Redis being away is not
+   * an error: the instance serves from what it knows and joins when Redis is back.
+   */
+  joinFleet(instance: InstanceInfo): void {
+    this.instance = instance;
+    if (this.config.fleet.redis === '' || this.fleetSync !== null) return;
+    this.fleetSync = new FleetSync({
+      redis: this.config.fleet.redis,
+      name: this.config.fleet.name,
+      instance,
+      catalog: this.catalog,
+      peerActions: this.peerActions,
+      changes: this.changes,
+      events: this.eventLog,
+      logger: this.logger,
+    });
+    this.catalog.provenance = this.fleetSync.provenance;
+  }
+
+  /** The fleet to write through, null outside one; a fleet member not joined yet refuses writes. */
+  private fleetOrRefuse(): FleetSync | null {
+    if (this.fleetSync === null && this.config.fleet.redis !== '')
+      throw new ControlError('PODGATE_FLEET_UNAVAILABLE', 'this instance has not joined its fleet yet: nothing was changed');
+    return this.fleetSync;
+  }
+
+  fleet(): FleetView {
+    if (this.fleetSync !== null) return this.fleetSync.view();
+    const self = this.instance ?? { id: 'podgate', proxy: '', admin: '', version: '', startedAt: 0 };
+    return { name: null, state: 'off', since: self.startedAt, error: null, version: 0, self: self.id, instances: [{ ...self, self: true }] };
   }
 
   events(since: number, limit: number): EventList {
@@ -156,6 +210,7 @@ export class ControlPlane implements ControlApi {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.fleetSync?.close();
     this.catalog.stop();
     this.eventLog.unsubscribeAll();
   }

@@ -3,7 +3,7 @@ import type { PeerAction, PeerView } from '@podgate/protocol';
 import { ControlError } from './control-api.js';
 import type { ControlEvents } from './control-events.js';
 import type { OperatorChanges } from './operator-changes.js';
-import type { ServiceCatalog } from './service-catalog.js';
+import { through, type ChangeOrigin, type ServiceCatalog } from './service-catalog.js';
 import type { PeerLatency } from './views.js';
 import type { WorkerLinks } from './worker-links.js';
 
@@ -29,18 +29,36 @@ export class PeerActions {
     this.events = events;
   }
 
-  async apply(service: string, address: string, action: PeerAction, actor: string): Promise<PeerView> {
+  /** Throws PODGATE_NOT_FOUND unless the service has the peer. */
+  check(service: string, address: string): void {
     const entry = this.catalog.get(service);
     if (entry === undefined) throw new ControlError('PODGATE_NOT_FOUND', `no service named ${service}`);
     if (entry.table.get(address) === undefined) throw new ControlError('PODGATE_NOT_FOUND', `service ${service} has no peer ${address}`);
+  }
+
+  /**
+   * An operator's action, made here or (`origin`) through another instance of the fleet. One from
+   * elsewhere may name a peer this instance's DNS does not list yet: the hold waits for it, as a
+   * hold from the state file does.
+   */
+  async apply(service: string, address: string, action: PeerAction, actor: string, origin?: ChangeOrigin): Promise<PeerView | null> {
+    if (origin === undefined) this.check(service, address);
+    const entry = this.catalog.get(service);
+    if (entry === undefined) return null;
     const persisted = this.changes.persisted;
     const holds = persisted.holds.filter((h) => !(h.service === service && h.address === address));
     const hold: PeerHold | null = action === 'restore' ? null : action;
-    if (hold !== null) holds.push({ service, address, hold, at: Date.now(), actor });
+    const saved = { service, address, at: origin?.at ?? Date.now(), actor };
+    if (hold !== null) holds.push(origin === undefined ? { ...saved, hold } : { ...saved, hold, instance: origin.instance });
     await this.changes.persist({ ...persisted, holds });
     const now = Date.now();
-    this.events.record({ type: 'operator_action', service, address, actor, detail: `${action} ${address}` });
-    const peer = entry.table.get(address) as Peer<PeerLatency>;
+    this.events.record({ type: 'operator_action', service, address, actor, detail: `${action} ${address}${through(origin)}` });
+    const peer = entry.table.get(address);
+    if (peer === undefined) {
+      if (hold === null) entry.table.restore(address, now);
+      else entry.table.loadHolds([{ address, hold }], now);
+      return null;
+    }
     this.drainWaits.delete(peer);
     peer.drainPending = false;
     if (action === 'drain') {
@@ -53,8 +71,7 @@ export class PeerActions {
       this.workers.broadcast({ type: 'barrier', seq });
     } else if (action === 'eject') entry.table.eject(address, now);
     else entry.table.restore(address, now);
-    const view = this.catalog.view(service)?.peers.find((p) => p.address === address);
-    return view as PeerView;
+    return this.catalog.view(service)?.peers.find((p) => p.address === address) ?? null;
   }
 
   /** Worker `id` reported its counts after barrier `barrier`: the drains sent before it have its word. */

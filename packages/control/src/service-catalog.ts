@@ -20,6 +20,17 @@ import type { WorkerLinks } from './worker-links.js';
  */
 export type ParseService = (input: unknown, config: PodgateConfig) => ServiceConfig;
 
+/** A change that reached this instance from another one of its fleet: which, and when it was made. */
+export interface ChangeOrigin {
+  instance: string;
+  at: number;
+}
+
+/** `, through instance X` for an event's detail, or nothing for a change made here. */
+export function through(origin: ChangeOrigin | undefined): string {
+  return origin === undefined ? '' : `, through instance ${origin.instance}`;
+}
+
 /**
  * The services the primary runs, from the config file and added through the API: each starts
  * with its peer table and DNS loop, and stops; a config reload restarts those whose config changed.
@@ -111,17 +122,34 @@ export class ServiceCatalog {
     return null;
   }
 
-  /** Operator: a service from an API body, durable in the state file before it starts. */
-  async addService(input: unknown, actor: string): Promise<ServiceView> {
-    const config = this.config;
-    let service = this.parseService(input, config);
+  /** An API body as a new service: resolved, its name free and its routes clear; throws ControlError otherwise. */
+  checkNew(input: unknown): ServiceConfig {
+    const service = this.parseService(input, this.config);
     if (this.services.has(service.name)) throw new ControlError('PODGATE_CONFLICT', `service ${service.name} already exists`, 'name');
     const conflict = this.conflictOf(service);
     if (conflict !== null) throw new ControlError('PODGATE_CONFLICT', conflict, 'routes');
+    return service;
+  }
+
+  /** A service the API may remove (one it added); throws ControlError otherwise. */
+  checkRemovable(name: string): ServiceEntry {
+    const entry = this.services.get(name);
+    if (entry === undefined) throw new ControlError('PODGATE_NOT_FOUND', `no service named ${name}`);
+    if (entry.source === 'config') {
+      throw new ControlError('PODGATE_CONFLICT', `service ${name} comes from the config file: remove it there and reload`);
+    }
+    return entry;
+  }
+
+  /** Operator: a service from an API body, durable in the state file before it starts. */
+  async addService(input: unknown, actor: string, origin?: ChangeOrigin): Promise<ServiceView> {
+    const config = this.config;
+    let service = this.checkNew(input);
     const persisted = this.changes.persisted;
+    const saved = { name: service.name, input, addedAt: origin?.at ?? Date.now(), actor };
     await this.changes.persist({
       ...persisted,
-      services: [...persisted.services.filter((s) => s.name !== service.name), { name: service.name, input, addedAt: Date.now(), actor }],
+      services: [...persisted.services.filter((s) => s.name !== service.name), origin === undefined ? saved : { ...saved, instance: origin.instance }],
     });
     if (this.config !== config) {
       // A reload came while the state file was written: resolve against the config now in force,
@@ -137,17 +165,13 @@ export class ServiceCatalog {
     }
     this.addEntry(service, 'api');
     this.workers.broadcast({ type: 'services', services: this.configs() });
-    this.events.record({ type: 'service_added', service: service.name, actor, detail: `dnsName ${service.dnsName}, port ${service.port}` });
+    this.events.record({ type: 'service_added', service: service.name, actor, detail: `dnsName ${service.dnsName}, port ${service.port}${through(origin)}` });
     return this.view(service.name) as ServiceView;
   }
 
   /** Operator: removes a service added through the API, and its holds, from the state file first. */
-  async removeService(name: string, actor: string): Promise<void> {
-    const entry = this.services.get(name);
-    if (entry === undefined) throw new ControlError('PODGATE_NOT_FOUND', `no service named ${name}`);
-    if (entry.source === 'config') {
-      throw new ControlError('PODGATE_CONFLICT', `service ${name} comes from the config file: remove it there and reload`);
-    }
+  async removeService(name: string, actor: string, origin?: ChangeOrigin): Promise<void> {
+    const entry = this.checkRemovable(name);
     const persisted = this.changes.persisted;
     await this.changes.persist({
       ...persisted,
@@ -156,7 +180,7 @@ export class ServiceCatalog {
     });
     this.dropEntry(name, entry);
     this.workers.broadcast({ type: 'services', services: this.configs() });
-    this.events.record({ type: 'service_removed', service: name, actor });
+    this.events.record({ type: 'service_removed', service: name, actor, ...(origin === undefined ? {} : { detail: through(origin).slice(2) }) });
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { EventList, EventView, FeedMessage, ServiceView } from '@podgate/protocol';
+import type { EventList, EventView, FeedMessage, FleetView, ServiceView } from '@podgate/protocol';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +36,9 @@ class FakeControl implements ControlApi {
   }
   listServices(): ServiceView[] {
     return [...this.services.values()];
+  }
+  fleet(): FleetView {
+    return { name: null, state: 'off', since: 0, error: null, version: 0, self: 'test', instances: [] };
   }
   getService(name: string): ServiceView | null {
     return this.services.get(name) ?? null;

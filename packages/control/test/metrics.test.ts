@@ -1,4 +1,4 @@
-import type { EventView, PeerView, ServiceView } from '@podgate/protocol';
+import type { EventView, FleetView, PeerView, ServiceView } from '@podgate/protocol';
 import { describe, expect, it } from 'vitest';
 import type { ControlApi, ControlChange } from '../src/control-api.js';
 import type { PeerStats, ServiceStats, WorkerStats } from '@podgate/proxy';
@@ -137,8 +137,13 @@ class FixedControl implements ControlApi {
   listeners = new Set<(change: ControlChange) => void>();
   private nextEventId = 1;
 
+  fleetView: FleetView = { name: null, state: 'off', since: 0, error: null, version: 0, self: 'test', instances: [] };
+
   listServices(): ServiceView[] {
     return this.services;
+  }
+  fleet(): FleetView {
+    return this.fleetView;
   }
   workerStats(): readonly WorkerStats[] {
     return this.workers;
@@ -417,6 +422,9 @@ describe('metrics', () => {
       'podgate_dns_last_success_timestamp_seconds',
       'podgate_dns_refreshes_total',
       'podgate_ejections_total',
+      'podgate_fleet_instances',
+      'podgate_fleet_state',
+      'podgate_fleet_version',
       'podgate_front',
       'podgate_hedges_total',
       'podgate_in_flight_requests',
@@ -432,6 +440,28 @@ describe('metrics', () => {
       'podgate_upstream_tries_total',
     ]);
     expect(value(samples, 'podgate_requests_total', { service: 'web \\"a\\"\\\\b', status: '200' })).toBe(1);
+    metrics.close();
+  });
+
+  it('shows the fleet state, its instances and the version applied, and nothing of a fleet outside one', async () => {
+    const control = new FixedControl();
+    const metrics = new PodgateMetrics(control);
+    expect((await metrics.render()).includes('podgate_fleet_state{')).toBe(false);
+    const instance = { id: 'a:8080', proxy: '127.0.0.1:8080', admin: '127.0.0.1:9901', version: '0.1.0', startedAt: 0, self: true };
+    control.fleetView = {
+      name: 'images',
+      state: 'degraded',
+      since: 0,
+      error: 'connect ECONNREFUSED',
+      version: 42,
+      self: 'a:8080',
+      instances: [instance, { ...instance, id: 'b:8080', self: false }],
+    };
+    const { samples } = parse(await metrics.render());
+    expect(value(samples, 'podgate_fleet_state', { fleet: 'images', state: 'degraded' })).toBe(1);
+    expect(value(samples, 'podgate_fleet_state', { fleet: 'images', state: 'ok' })).toBe(0);
+    expect(value(samples, 'podgate_fleet_instances', { fleet: 'images' })).toBe(2);
+    expect(value(samples, 'podgate_fleet_version', { fleet: 'images' })).toBe(42);
     metrics.close();
   });
 });

@@ -140,6 +140,8 @@ export const EVENT_TYPES = [
   'operator_action',
   'requests_rescued',
   'config_reloaded',
+  'fleet_degraded',
+  'fleet_recovered',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -202,7 +204,7 @@ export type FleetView = Static<typeof FleetViewSchema>;
 
 /** Live feed (GET /api/v1/live, WebSocket), server → client. */
 export type FeedMessage =
-  | { type: 'snapshot'; at: number; services: ServiceView[]; events: EventView[] }
+  | { type: 'snapshot'; at: number; services: ServiceView[]; events: EventView[]; fleet: FleetView }
   | { type: 'changes'; at: number; services: ServiceView[]; removed: string[] }
   | { type: 'event'; event: EventView }
   | { type: 'fleet'; fleet: FleetView }

@@ -1,15 +1,9 @@
 import type { EventView, ServiceView } from '@podgate/protocol';
 import { useQuery } from '@tanstack/react-query';
-import { eventsKey, serviceKey, servicesKey, sortServices } from '../lib/feed-cache.js';
+import { eventsKey, FEED_FED, serviceKey, servicesKey, sortServices } from '../lib/feed-cache.js';
 import { useSession } from './session-context.js';
 
-/*
- * Reads of the feed-fed cache. REST fills a query only when nothing is cached yet (the first load,
- * or a page opened before the first snapshot); after that the feed keeps it current, so nothing
- * polls: staleTime Infinity, no refetch interval, no refetch on focus.
- */
-
-const FEED_FED = { staleTime: Infinity, refetchInterval: false, refetchOnWindowFocus: false, refetchOnReconnect: false } as const;
+/* Reads of the feed-fed cache (FEED_FED: REST before the first snapshot only, never a poll). */
 
 export function useServices() {
   const { api } = useSession();

@@ -1,4 +1,4 @@
-import type { ApiError, PeerAction, PeerView, Role, ServiceInput, ServiceView, EventList, ServiceList } from '@podgate/protocol';
+import type { ApiError, EventList, FleetView, PeerAction, PeerView, Role, ServiceInput, ServiceList, ServiceView } from '@podgate/protocol';
 
 /*
  * The admin API over fetch, same origin (/api/v1/...). Every failure becomes an ApiRequestError
@@ -45,6 +45,7 @@ export interface ApiClient {
   removeService(name: string): Promise<void>;
   peerAction(service: string, address: string, action: PeerAction): Promise<PeerView>;
   events(since: number, limit: number): Promise<EventList>;
+  fleet(): Promise<FleetView>;
   /** operator or viewer, found without changing anything (see detectRole). */
   role(): Promise<Role>;
 }
@@ -93,6 +94,7 @@ export function createApiClient(token: string, fetchImpl: FetchLike = (input, in
     },
     peerAction: (service, address, action) => json<PeerView>('POST', `/services/${enc(service)}/peers/${enc(address)}/${action}`),
     events: (since, limit) => json<EventList>('GET', `/events?since=${since}&limit=${limit}`),
+    fleet: () => json<FleetView>('GET', '/fleet'),
     role: async () => detectRole(await call('POST', '/services', {}), failure),
   };
 }

@@ -1,15 +1,23 @@
-import type { EventView, FeedMessage, ServiceView } from '@podgate/protocol';
+import type { EventView, FeedMessage, FleetView, ServiceView } from '@podgate/protocol';
 import type { QueryClient } from '@tanstack/react-query';
 
 /*
  * The live feed written into react-query's cache: the services list under ['services'], each
- * service under ['service', name], the events (newest first) under ['events']. Queries fed this way
- * never poll; REST only fills them before the first snapshot.
+ * service under ['service', name], the events (newest first) under ['events'], the fleet this
+ * instance belongs to under ['fleet']. Queries fed this way never poll; REST only fills them before
+ * the first snapshot.
  */
 
 export const servicesKey = ['services'] as const;
 export const serviceKey = (name: string) => ['service', name] as const;
 export const eventsKey = ['events'] as const;
+export const fleetKey = ['fleet'] as const;
+
+/**
+ * Options of every query the feed fills: REST only when nothing is cached yet (the first load, or a
+ * page opened before the first snapshot); after that the feed keeps it current, so nothing polls.
+ */
+export const FEED_FED = { staleTime: Infinity, refetchInterval: false, refetchOnWindowFocus: false, refetchOnReconnect: false } as const;
 
 /** The server's event log keeps 5000; the browser keeps as many. */
 export const EVENTS_CAP = 5000;
@@ -89,6 +97,7 @@ export function applyFeedMessage(client: QueryClient, message: FeedMessage): voi
         if (!present.has(name)) dropService(client, name);
       }
       client.setQueryData<EventView[]>(eventsKey, (old) => mergeEvents(old, message.events));
+      client.setQueryData<FleetView>(fleetKey, message.fleet);
       return;
     }
     case 'changes': {
@@ -100,6 +109,10 @@ export function applyFeedMessage(client: QueryClient, message: FeedMessage): voi
     }
     case 'event':
       client.setQueryData<EventView[]>(eventsKey, (old) => appendEvent(old, message.event));
+      return;
+    case 'fleet':
+      // Sent whole, on each change of state or instances: it replaces what was there.
+      client.setQueryData<FleetView>(fleetKey, message.fleet);
       return;
     case 'heartbeat':
       return;

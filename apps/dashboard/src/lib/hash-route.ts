@@ -1,10 +1,16 @@
 /*
  * Hash routes, so the admin server serves one index.html for every page: #/, #/services/<name>,
- * #/ejected, #/events, #/add. `#token=...` is not a route: the sign-in takes it off first.
+ * #/ejected, #/events, #/instances, #/add. `#token=...` is not a route: the sign-in takes it off first.
  */
 
 export type Route =
-  { page: 'overview' } | { page: 'service'; name: string } | { page: 'ejected' } | { page: 'events' } | { page: 'add' } | { page: 'not-found'; path: string };
+  | { page: 'overview' }
+  | { page: 'service'; name: string }
+  | { page: 'ejected' }
+  | { page: 'events' }
+  | { page: 'instances' }
+  | { page: 'add' }
+  | { page: 'not-found'; path: string };
 
 function decode(segment: string): string | null {
   try {
@@ -19,6 +25,7 @@ export function parseHash(hash: string): Route {
   if (path === '/' || path === '') return { page: 'overview' };
   if (path === '/ejected') return { page: 'ejected' };
   if (path === '/events') return { page: 'events' };
+  if (path === '/instances') return { page: 'instances' };
   if (path === '/add') return { page: 'add' };
   const m = /^\/services\/([^/]+)\/?$/.exec(path);
   if (m !== null && m[1] !== undefined) {
@@ -38,6 +45,8 @@ export function routeHref(route: Route): string {
       return '#/ejected';
     case 'events':
       return '#/events';
+    case 'instances':
+      return '#/instances';
     case 'add':
       return '#/add';
     case 'not-found':

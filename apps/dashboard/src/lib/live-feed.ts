@@ -40,7 +40,7 @@ export function wsUrl(path: string, location: { protocol: string; host: string }
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${path}`;
 }
 
-const MESSAGE_TYPES = new Set(['snapshot', 'changes', 'event', 'heartbeat']);
+const MESSAGE_TYPES = new Set(['snapshot', 'changes', 'event', 'fleet', 'heartbeat']);
 
 /** A feed message, or null for anything that is not one. */
 export function parseFeedMessage(data: unknown): FeedMessage | null {

@@ -12,13 +12,15 @@ import { byName } from './feed-cache.js';
  * drain of an idle peer goes straight on to drained there).
  */
 export function optimisticPeer(peer: PeerView, action: PeerAction, now: number): PeerView {
+  // Who held it, and whose evidence ejected it, no longer hold; the answer names this operator.
+  const cleared = { ...peer, since: now, returnsAt: null, heldBy: null, ejectedBy: null };
   switch (action) {
     case 'drain':
-      return { ...peer, state: 'draining', reason: 'operator_drain', hold: 'drain', since: now, returnsAt: null };
+      return { ...cleared, state: 'draining', reason: 'operator_drain', hold: 'drain' };
     case 'eject':
-      return { ...peer, state: 'ejected', reason: 'operator_eject', hold: 'eject', since: now, returnsAt: null };
+      return { ...cleared, state: 'ejected', reason: 'operator_eject', hold: 'eject' };
     case 'restore':
-      return { ...peer, state: 'active', reason: 'operator_restore', hold: null, since: now, returnsAt: null };
+      return { ...cleared, state: 'active', reason: 'operator_restore', hold: null };
   }
 }
 
@@ -26,7 +28,8 @@ export function optimisticPeer(peer: PeerView, action: PeerAction, now: number):
 export function rollbackPeer(current: PeerView, optimistic: PeerView, previous: PeerView): PeerView {
   const untouched = current.state === optimistic.state && current.reason === optimistic.reason && current.since === optimistic.since;
   if (!untouched) return current;
-  return { ...current, state: previous.state, reason: previous.reason, since: previous.since, hold: previous.hold, returnsAt: previous.returnsAt };
+  const { state, reason, since, hold, returnsAt, heldBy, ejectedBy } = previous;
+  return { ...current, state, reason, since, hold, returnsAt, heldBy, ejectedBy };
 }
 
 /** The service with one peer replaced by `update(peer)`; the same object when the peer is not there. */

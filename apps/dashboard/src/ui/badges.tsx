@@ -1,3 +1,4 @@
+import { fleetStateLabel } from '../lib/fleet.js';
 import type { Problem } from '../lib/service-health.js';
 
 /** A peer's state, as the API names it. */
@@ -19,6 +20,15 @@ export function ProblemBadges({ problems }: { problems: readonly Problem[] }) {
           {p.text}
         </span>
       ))}
+    </span>
+  );
+}
+
+/** The fleet's state: ok, degraded, connecting, or "not in a fleet" for an instance on its own. */
+export function FleetStateBadge({ state }: { state: string }) {
+  return (
+    <span className={`badge fleet-${state}`} data-testid="fleet-state">
+      {fleetStateLabel(state)}
     </span>
   );
 }

@@ -1,6 +1,7 @@
 import type { PeerView } from '@podgate/protocol';
 import { memo, useMemo } from 'react';
 import { useCanOperate } from '../hooks/session-context.js';
+import { useFleet } from '../hooks/use-fleet.js';
 import { usePeerAction } from '../hooks/use-peer-action.js';
 import { useServices } from '../hooks/use-services.js';
 import { errorMessage } from '../lib/api-client.js';
@@ -8,6 +9,7 @@ import { serviceHref } from '../lib/hash-route.js';
 import { OUT_OF_ROTATION } from '../lib/service-health.js';
 import { StateBadge } from './badges.js';
 import { ErrorAlert } from './error-alert.js';
+import { PeerProvenance } from './peer-provenance.js';
 import { RelativeTime } from './relative-time.js';
 
 interface Row {
@@ -16,7 +18,7 @@ interface Row {
 }
 
 const EjectedRow = memo(
-  function EjectedRow({ row, onRestore }: { row: Row; onRestore: ((service: string, address: string) => void) | null }) {
+  function EjectedRow({ row, self, onRestore }: { row: Row; self: string | null; onRestore: ((service: string, address: string) => void) | null }) {
     const { service, peer } = row;
     return (
       <tr data-testid={`ejected-row-${service}-${peer.address}`}>
@@ -29,7 +31,10 @@ const EjectedRow = memo(
         <td>
           <StateBadge state={peer.state} />
         </td>
-        <td>{peer.reason}</td>
+        <td>
+          {peer.reason}
+          <PeerProvenance peer={peer} self={self} />
+        </td>
         <td>
           {peer.lastFailure === null ? (
             <span className="muted">–</span>
@@ -57,13 +62,14 @@ const EjectedRow = memo(
     );
   },
   // Rows are rebuilt on each change; the peer objects of unchanged peers are kept by the cache.
-  (a, b) => a.row.service === b.row.service && a.row.peer === b.row.peer && a.onRestore === b.onRestore,
+  (a, b) => a.row.service === b.row.service && a.row.peer === b.row.peer && a.self === b.self && a.onRestore === b.onRestore,
 );
 
 /** Every peer out of rotation, across services: what on-call opens first. */
 export function EjectedPage() {
   const services = useServices();
   const operator = useCanOperate();
+  const self = useFleet().data?.self ?? null;
   const action = usePeerAction();
   const { mutate } = action;
   const onRestore = useMemo(
@@ -108,7 +114,7 @@ export function EjectedPage() {
           </thead>
           <tbody>
             {rows.map((row) => (
-              <EjectedRow key={`${row.service} ${row.peer.address}`} row={row} onRestore={onRestore} />
+              <EjectedRow key={`${row.service} ${row.peer.address}`} row={row} self={self} onRestore={onRestore} />
             ))}
           </tbody>
         </table>

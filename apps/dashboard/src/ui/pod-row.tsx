@@ -3,11 +3,14 @@ import { memo } from 'react';
 import { formatLatency, formatRate } from '../lib/format.js';
 import type { PeerRates } from '../lib/rates.js';
 import { StateBadge } from './badges.js';
+import { PeerProvenance } from './peer-provenance.js';
 import { RelativeTime } from './relative-time.js';
 
 interface Props {
   peer: PeerView;
   rates: PeerRates | undefined;
+  /** This instance's id in the fleet: a hold made through it needs no "via". */
+  self: string | null;
   canOperate: boolean;
   /** Stable across renders, so the memo holds. */
   onAction: (address: string, action: PeerAction) => void;
@@ -42,7 +45,7 @@ function Errors({ errors }: { errors: Readonly<Record<string, number>> }) {
   );
 }
 
-export const PodRow = memo(function PodRow({ peer, rates, canOperate, onAction }: Props) {
+export const PodRow = memo(function PodRow({ peer, rates, self, canOperate, onAction }: Props) {
   return (
     <tr data-testid={`pod-row-${peer.address}`} className={`state-row-${peer.state}`}>
       <th scope="row">
@@ -51,6 +54,7 @@ export const PodRow = memo(function PodRow({ peer, rates, canOperate, onAction }
       <td>
         <StateBadge state={peer.state} />
         {peer.reason !== '' && <div className="sub muted">{peer.reason}</div>}
+        <PeerProvenance peer={peer} self={self} />
       </td>
       <td>
         <RelativeTime at={peer.since} />

@@ -3,6 +3,7 @@ import { useCallback, useState } from 'react';
 import { useCanOperate } from '../hooks/session-context.js';
 import { navigate } from '../hooks/use-hash-route.js';
 import { usePeerRates } from '../hooks/use-history.js';
+import { useFleet } from '../hooks/use-fleet.js';
 import { usePeerAction } from '../hooks/use-peer-action.js';
 import { useRemoveService } from '../hooks/use-remove-service.js';
 import { useService } from '../hooks/use-services.js';
@@ -26,6 +27,7 @@ const CONFIRM_TEXT: Partial<Record<PeerAction, string>> = {
 export function ServicePage({ name }: { name: string }) {
   const service = useService(name);
   const rates = usePeerRates(name);
+  const self = useFleet().data?.self ?? null;
   const operator = useCanOperate();
   const peerAction = usePeerAction();
   const removal = useRemoveService();
@@ -156,7 +158,7 @@ export function ServicePage({ name }: { name: string }) {
           </thead>
           <tbody>
             {view.peers.map((p) => (
-              <PodRow key={p.address} peer={p} rates={rates.get(p.address)} canOperate={operator} onAction={onAction} />
+              <PodRow key={p.address} peer={p} rates={rates.get(p.address)} self={self} canOperate={operator} onAction={onAction} />
             ))}
           </tbody>
         </table>

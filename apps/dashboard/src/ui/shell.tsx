@@ -6,6 +6,8 @@ import { routeHref, type Route } from '../lib/hash-route.js';
 import { AddServicePage } from './add-service-page.js';
 import { EjectedPage } from './ejected-page.js';
 import { EventsPage } from './events-page.js';
+import { FleetBanner } from './fleet-banner.js';
+import { InstancesPage } from './instances-page.js';
 import { LiveStatus } from './live-status.js';
 import { OverviewPage } from './overview-page.js';
 import { ServicePage } from './service-page.js';
@@ -14,6 +16,7 @@ const NAV: { page: Route['page']; href: string; label: string; operatorOnly: boo
   { page: 'overview', href: '#/', label: 'Overview', operatorOnly: false },
   { page: 'ejected', href: '#/ejected', label: 'Ejected peers', operatorOnly: false },
   { page: 'events', href: '#/events', label: 'Events', operatorOnly: false },
+  { page: 'instances', href: '#/instances', label: 'Instances', operatorOnly: false },
   { page: 'add', href: '#/add', label: 'Add service', operatorOnly: true },
 ];
 
@@ -27,6 +30,8 @@ function Page({ route }: { route: Route }) {
       return <EjectedPage />;
     case 'events':
       return <EventsPage />;
+    case 'instances':
+      return <InstancesPage />;
     case 'add':
       return <AddServicePage />;
     case 'not-found':
@@ -72,32 +77,35 @@ export function Shell() {
       >
         Skip to content
       </a>
-      <header className="topbar">
-        <span className="brand">podgate</span>
-        <nav aria-label="Main">
-          <ul>
-            {NAV.filter((n) => operator || !n.operatorOnly).map((n) => {
-              const current = route.page === n.page || (n.page === 'overview' && route.page === 'service');
-              return (
-                <li key={n.page}>
-                  <a href={n.href} aria-current={current ? 'page' : undefined}>
-                    {n.label}
-                  </a>
-                </li>
-              );
-            })}
-          </ul>
-        </nav>
-        <div className="topbar-end">
-          <LiveStatus status={feed.status} detail={feed.detail} />
-          <span className="role" title="Your token's role">
-            {session.role}
-          </span>
-          <button type="button" onClick={session.signOut}>
-            Sign out
-          </button>
-        </div>
-      </header>
+      <div className="shell-head">
+        <header className="topbar">
+          <span className="brand">podgate</span>
+          <nav aria-label="Main">
+            <ul>
+              {NAV.filter((n) => operator || !n.operatorOnly).map((n) => {
+                const current = route.page === n.page || (n.page === 'overview' && route.page === 'service');
+                return (
+                  <li key={n.page}>
+                    <a href={n.href} aria-current={current ? 'page' : undefined}>
+                      {n.label}
+                    </a>
+                  </li>
+                );
+              })}
+            </ul>
+          </nav>
+          <div className="topbar-end">
+            <LiveStatus status={feed.status} detail={feed.detail} />
+            <span className="role" title="Your token's role">
+              {session.role}
+            </span>
+            <button type="button" onClick={session.signOut}>
+              Sign out
+            </button>
+          </div>
+        </header>
+        <FleetBanner />
+      </div>
       <main id="main" ref={main} tabIndex={-1}>
         <Page route={route} />
       </main>

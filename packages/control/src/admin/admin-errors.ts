@@ -22,7 +22,7 @@ interface SchemaIssue {
   parentSchema?: { description?: unknown; minimum?: unknown; maximum?: unknown };
 }
 
-const CONTROL_CODES = new Set(['PODGATE_NOT_FOUND', 'PODGATE_CONFLICT', 'PODGATE_INVALID', 'PODGATE_STATE_WRITE_FAILED']);
+const CONTROL_CODES = new Set(['PODGATE_NOT_FOUND', 'PODGATE_CONFLICT', 'PODGATE_INVALID', 'PODGATE_STATE_WRITE_FAILED', 'PODGATE_FLEET_UNAVAILABLE']);
 
 export const UNAUTHORIZED: ApiError = { error: 'PODGATE_UNAUTHORIZED', message: 'a valid bearer token is required' };
 export const FORBIDDEN: ApiError = { error: 'PODGATE_FORBIDDEN', message: 'this action needs the operator role' };
@@ -44,7 +44,8 @@ export function toApiFailure(err: unknown): ApiFailure & { internal: boolean } {
       // The validator's message starts with its own spelling of the path.
       if (body.message.startsWith(`${e.field}: `)) body.message = body.field + body.message.slice(e.field.length);
     }
-    return { status: e.status, body, internal: e.status >= 500 };
+    // A 503 (the fleet's Redis away) is a known state, logged by the fleet itself.
+    return { status: e.status, body, internal: e.status >= 500 && e.status !== 503 };
   }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

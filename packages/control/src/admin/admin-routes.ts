@@ -1,5 +1,6 @@
 import {
   EventListSchema,
+  FleetViewSchema,
   PeerViewSchema,
   ServiceInputSchema,
   ServiceListSchema,
@@ -77,6 +78,12 @@ export function registerApiRoutes(app: FastifyInstance, control: ControlApi): vo
       const { name, address, action } = request.params;
       return control.peerAction(name, address, action, actor(request));
     },
+  });
+
+  app.get('/fleet', {
+    config: { role: 'viewer' },
+    schema: { response: { 200: FleetViewSchema, ...errorReplies } },
+    handler: async () => control.fleet(),
   });
 
   app.get<{ Querystring: { since?: string; limit?: string } }>('/events', {

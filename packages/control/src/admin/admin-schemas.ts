@@ -51,6 +51,7 @@ export const errorReplies = {
   413: ApiErrorSchema,
   415: ApiErrorSchema,
   500: ApiErrorSchema,
+  503: ApiErrorSchema,
 } as const;
 
 export const DEFAULT_EVENT_LIMIT = 100;

@@ -327,6 +327,11 @@ export class LiveFeed {
       return;
     }
     if (this.all.size === 0) return; // a client that connects later starts from a snapshot
+    if (change.kind === 'fleet') {
+      // Rare (a state change, an instance joining or leaving): sent at once, whole.
+      this.broadcast(encode({ type: 'fleet', fleet: this.control.fleet() }));
+      return;
+    }
     if (change.kind === 'service') {
       this.changed.add(change.name);
       this.removed.delete(change.name);
@@ -370,7 +375,7 @@ export class LiveFeed {
   }
 
   private snapshot(): FeedMessage {
-    return { type: 'snapshot', at: Date.now(), services: this.control.listServices(), events: [...this.recentEvents] };
+    return { type: 'snapshot', at: Date.now(), services: this.control.listServices(), events: [...this.recentEvents], fleet: this.control.fleet() };
   }
 
   /** The last events already in the log when the feed starts; from then on the subscription keeps them. */

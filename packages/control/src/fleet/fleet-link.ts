@@ -143,7 +143,11 @@ export class FleetLink {
       );
     } catch (err) {
       this.degrade(err as Error);
-      throw new FleetUnavailableError(`the fleet's Redis did not acknowledge the change (${(err as Error).message}): nothing was changed`);
+      // Sent but unanswered: Redis may have stored it just before failing. Then it is in the stream,
+      // and every instance (this one too) applies it when Redis is back; it was not acknowledged.
+      throw new FleetUnavailableError(
+        `the fleet's Redis did not acknowledge the change (${(err as Error).message}): it was not made here; should Redis have stored it before failing, every instance applies it once Redis is back`,
+      );
     }
     const [version] = reply as [number, string];
     const record = JSON.parse(`{"version":${version},${body.slice(1)}`) as FleetRecord;

@@ -41,6 +41,9 @@ export class PodgateMetrics {
   private readonly rescued: Counter<'service'>;
   private readonly probes: Counter<'service' | 'result'>;
   private readonly front: Gauge<'front'>;
+  private readonly fleetState: Gauge<'fleet' | 'state'>;
+  private readonly fleetInstances: Gauge<'fleet'>;
+  private readonly fleetVersion: Gauge<'fleet'>;
 
   constructor(control: ControlApi) {
     this.control = control;
@@ -134,6 +137,24 @@ export class PodgateMetrics {
       labelNames: ['front'],
       registers,
     });
+    this.fleetState = new Gauge({
+      name: 'podgate_fleet_state',
+      help: 'The fleet as this instance sees it (docs/fleet.md): 1 for its state (connecting, ok, degraded: Redis away, operator changes refused), 0 for the others. Absent outside a fleet.',
+      labelNames: ['fleet', 'state'],
+      registers,
+    });
+    this.fleetInstances = new Gauge({
+      name: 'podgate_fleet_instances',
+      help: 'Instances of the fleet registered and heartbeating, this one included.',
+      labelNames: ['fleet'],
+      registers,
+    });
+    this.fleetVersion = new Gauge({
+      name: 'podgate_fleet_version',
+      help: 'The highest fleet change version applied here: instances that agree show the same.',
+      labelNames: ['fleet'],
+      registers,
+    });
     this.unsubscribe = control.subscribe((change) => this.onChange(change));
   }
 
@@ -217,6 +238,13 @@ export class PodgateMetrics {
     this.lastOk = lastOk;
     const fronts = new Set(this.control.workerStats().map((w) => w.front));
     for (const front of ['native', 'node'] as const) this.front.set({ front }, fronts.has(front) ? 1 : 0);
+    const fleet = this.control.fleet();
+    for (const metric of [this.fleetState, this.fleetInstances, this.fleetVersion]) metric.reset();
+    if (fleet.name !== null) {
+      for (const state of ['connecting', 'ok', 'degraded'] as const) this.fleetState.set({ fleet: fleet.name, state }, fleet.state === state ? 1 : 0);
+      this.fleetInstances.set({ fleet: fleet.name }, fleet.instances.length);
+      this.fleetVersion.set({ fleet: fleet.name }, fleet.version);
+    }
     for (const [service, byReason] of this.ejectionCounts) {
       for (const [reason, n] of byReason) this.ejections.inc({ service, reason }, n);
     }
