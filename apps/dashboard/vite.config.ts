@@ -14,7 +14,9 @@ export default defineConfig(({ mode }) => {
     base: './',
     plugins: [react()],
     resolve: { alias: { '@podgate/protocol': protocolSource } },
-    build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
+    // No source maps: the admin server serves everything in dist/, and a 3.8 MB map of the sources is
+    // nothing an operator's browser needs. The chunk size warning stays at Vite's default (500 kB).
+    build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
     server: {
       proxy: {
         '/api': {

@@ -10,25 +10,28 @@ function fakeFetch(status: number, body: unknown, calls: Call[] = []) {
   };
 }
 
-describe('role detection', () => {
-  it('reads 400 to an empty body as operator (validation ran, so the role check passed)', async () => {
+describe('who the token is', () => {
+  it('asks GET /api/v1/session, changing nothing', async () => {
     const calls: Call[] = [];
-    const api = createApiClient('tok', fakeFetch(400, { error: 'PODGATE_INVALID', message: 'body.name: is required', field: 'body.name' }, calls));
-    expect(await api.role()).toBe('operator');
-    expect(calls[0]?.url).toBe('/api/v1/services');
-    expect(calls[0]?.init?.method).toBe('POST');
-    expect(calls[0]?.init?.body).toBe('{}');
+    const api = createApiClient('tok', fakeFetch(200, { name: 'alice', role: 'operator' }, calls));
+    expect(await api.session()).toEqual({ name: 'alice', role: 'operator' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.url).toBe('/api/v1/session');
+    expect(calls[0]?.init?.method).toBe('GET');
+    expect(calls[0]?.init?.body).toBeUndefined();
     expect((calls[0]?.init?.headers as Record<string, string>).authorization).toBe('Bearer tok');
-  });
-
-  it('reads 403 as viewer', async () => {
-    const api = createApiClient('tok', fakeFetch(403, { error: 'PODGATE_FORBIDDEN', message: 'this action needs the operator role' }));
-    expect(await api.role()).toBe('viewer');
   });
 
   it('fails with the server message on 401', async () => {
     const api = createApiClient('bad', fakeFetch(401, { error: 'PODGATE_UNAUTHORIZED', message: 'a valid bearer token is required' }));
-    await expect(api.role()).rejects.toMatchObject({ status: 401, code: 'PODGATE_UNAUTHORIZED', message: 'a valid bearer token is required' });
+    await expect(api.session()).rejects.toMatchObject({ status: 401, code: 'PODGATE_UNAUTHORIZED', message: 'a valid bearer token is required' });
+  });
+
+  it('reads the instance from GET /api/v1/status', async () => {
+    const calls: Call[] = [];
+    const api = createApiClient('tok', fakeFetch(200, { id: 'host:8080', version: '0.1.0' }, calls));
+    expect(await api.status()).toMatchObject({ id: 'host:8080', version: '0.1.0' });
+    expect(calls[0]?.url).toBe('/api/v1/status');
   });
 });
 

@@ -50,7 +50,7 @@ export function service(name: string, over: Partial<ServiceView> = {}): ServiceV
 }
 
 export function event(id: number, over: Partial<EventView> = {}): EventView {
-  return { id, at: 1_000 + id, type: 'peer_added', service: 'web', address: `10.0.0.${id % 250}:8080`, ...over };
+  return { id, at: 1_000 + id, type: 'peer_added', level: 'routine', service: 'web', address: `10.0.0.${id % 250}:8080`, ...over };
 }
 
 /** An instance on its own (no fleet), as GET /api/v1/fleet answers it. */

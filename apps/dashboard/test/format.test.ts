@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatBytes, formatDuration, formatPercent, formatRate, formatRelative, timeTicks } from '../src/lib/format.js';
+import { formatAge, formatBytes, formatDuration, formatEventTime, formatPercent, formatRate, formatRelative, timeTicks } from '../src/lib/format.js';
 
 describe('formatDuration', () => {
   it('writes sub-second durations in whole milliseconds', () => {
@@ -85,5 +85,13 @@ describe('formatRate and formatPercent', () => {
     expect(formatPercent(0.0004)).toBe('<0.1 %');
     expect(formatPercent(0.025)).toBe('2.5 %');
     expect(formatPercent(1)).toBe('100 %');
+  });
+});
+
+describe('formatEventTime', () => {
+  it("writes today's events by the clock and earlier ones with their date", () => {
+    const now = new Date(2025, 2, 4, 18, 0, 0).getTime();
+    expect(formatEventTime(new Date(2025, 2, 4, 14, 3, 27).getTime(), now)).toBe('14:03:27');
+    expect(formatEventTime(new Date(2025, 2, 3, 23, 59, 59).getTime(), now)).toBe('2025-03-03 23:59:59');
   });
 });

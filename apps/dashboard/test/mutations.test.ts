@@ -27,7 +27,8 @@ function fakeApi(overrides: Partial<ApiClient>): ApiClient {
     peerAction: refuse,
     events: refuse,
     fleet: refuse,
-    role: refuse,
+    session: refuse,
+    status: refuse,
     ...overrides,
   };
 }

@@ -93,14 +93,45 @@ describe('ServiceHistory', () => {
     expect(h.latestPoint('web')?.requestsPerSec).toBe(100);
   });
 
-  it('drops a service that went quiet to zero', () => {
-    const h = new ServiceHistory(300_000, 1000, 5000);
+  it('runs a service that went quiet down to zero over the rate window', () => {
+    const h = new ServiceHistory(300_000, 1000, 5000, 10_000);
     h.observe(service('web', { requests: 0 }), 0);
     h.observe(service('web', { requests: 100 }), 1000);
     h.tick(4000);
     expect(h.points('web')).toHaveLength(1);
+    // Quiet for 5 s: a point, over the window up to now (100 requests in 6 s).
     h.tick(6000);
+    expect(h.points('web')).toHaveLength(2);
+    expect(h.latestPoint('web')?.requestsPerSec).toBeCloseTo(100 / 6);
+    // The window no longer reaches back to the last requests.
+    h.tick(11_000);
     expect(h.latestPoint('web')?.requestsPerSec).toBe(0);
+  });
+
+  it('reads a steady 20 req/s as 20 on every point, although the counters arrive in 500 ms batches out of step with the ticks', () => {
+    // Root cause of the saw (10 to 32 at a steady 20 req/s): each point's rate was taken over the
+    // second since the last point, which held one, two or three 500 ms batches of counters.
+    const h = new ServiceHistory();
+    let requests = 0;
+    const rates: number[] = [];
+    let nextTick = 370;
+    for (let batch = 0; batch <= 240; batch++) {
+      // Stats every 500 ms from the worker, plus up to 100 ms of the feed's coalescing.
+      const arrival = batch * 500 + ((batch * 37) % 100);
+      while (nextTick < arrival) {
+        h.tick(nextTick);
+        nextTick += 1000;
+      }
+      if (batch > 0) requests += 10;
+      h.observe(service('web', { requests, responses: { '200': requests } }), arrival);
+      const point = h.latestPoint('web');
+      if (point !== undefined && point.at > 15_000 && rates.at(-1) !== point.requestsPerSec) rates.push(point.requestsPerSec);
+    }
+    expect(rates.length).toBeGreaterThan(0);
+    for (const rate of rates) {
+      expect(rate).toBeGreaterThan(19.5);
+      expect(rate).toBeLessThan(20.5);
+    }
   });
 
   it('keeps only the last window of points and tells subscribers about new ones', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { olderPage } from '../src/lib/event-pages.js';
 import { parseHash, routeHref } from '../src/lib/hash-route.js';
 import { serviceProblems, stateCounts } from '../src/lib/service-health.js';
-import { TOKEN_KEY, takeToken, tokenFromHash } from '../src/lib/session.js';
+import { forgetToken, storeToken, TOKEN_KEY, takeToken, tokenFromHash, type StorageLike, type TokenStores } from '../src/lib/session.js';
 import { event, peer, service } from './fixtures.js';
 
 describe('hash routes', () => {
@@ -35,18 +35,70 @@ describe('sign-in token', () => {
   });
 
   it('moves the token from the URL into session storage and takes it off the URL', () => {
-    const store = new Map<string, string>();
+    const session = memoryStorage();
+    const local = memoryStorage();
     const replaced: string[] = [];
-    const token = takeToken({
+    const found = takeToken({
       location: { hash: '#token=XYZ', pathname: '/', search: '' },
       history: { state: null, replaceState: (_s: unknown, _t: string, url?: string | URL | null) => void replaced.push(String(url)) },
-      storage: { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v), removeItem: (k) => void store.delete(k) },
+      stores: { session, local },
     });
-    expect(token).toBe('XYZ');
-    expect(store.get(TOKEN_KEY)).toBe('XYZ');
+    expect(found).toEqual({ token: 'XYZ', remembered: false });
+    expect(session.getItem(TOKEN_KEY)).toBe('XYZ');
+    // Not remembered unless asked: localStorage outlives the tab.
+    expect(local.getItem(TOKEN_KEY)).toBeNull();
     expect(replaced).toEqual(['/#/']);
   });
+
+  it('opens a second tab signed in when the token is remembered on this browser, and only then', () => {
+    const local = memoryStorage();
+    const first = { session: memoryStorage(), local };
+    storeToken(first, 'tab-token', false);
+    expect(takeToken(env('#/', { session: memoryStorage(), local }))).toBeNull();
+
+    storeToken(first, 'tab-token', true);
+    const second = { session: memoryStorage(), local };
+    expect(takeToken(env('#/services/web', second))).toEqual({ token: 'tab-token', remembered: true });
+    expect(second.session.getItem(TOKEN_KEY)).toBe('tab-token');
+  });
+
+  it('replaces a remembered token with one from the URL, and forgets both on sign-out', () => {
+    const stores = { session: memoryStorage(), local: memoryStorage() };
+    storeToken(stores, 'old', true);
+    expect(takeToken(env('#token=new', stores))).toEqual({ token: 'new', remembered: true });
+    expect(stores.local.getItem(TOKEN_KEY)).toBe('new');
+    forgetToken(stores);
+    expect(stores.session.getItem(TOKEN_KEY)).toBeNull();
+    expect(stores.local.getItem(TOKEN_KEY)).toBeNull();
+  });
+
+  it('works without storage when the browser refuses it', () => {
+    const refusing = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('SecurityError');
+      },
+      removeItem: () => {
+        throw new Error('SecurityError');
+      },
+    };
+    const stores = { session: refusing, local: null };
+    expect(takeToken(env('#token=abc', stores))).toEqual({ token: 'abc', remembered: false });
+    expect(() => storeToken(stores, 'abc', true)).not.toThrow();
+    expect(() => forgetToken(stores)).not.toThrow();
+  });
 });
+
+function memoryStorage(): StorageLike {
+  const map = new Map<string, string>();
+  return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+}
+
+function env(hash: string, stores: TokenStores) {
+  return { location: { hash, pathname: '/', search: '' }, history: { state: null, replaceState: () => undefined }, stores };
+}
 
 describe('service health', () => {
   it('counts pods by state', () => {

@@ -3,20 +3,26 @@ import { parseArgs } from 'node:util';
 import { isConfigError, loadConfigFile } from '@podgate/config';
 import type { PodgateConfig } from '@podgate/protocol';
 import type { Demo } from './demo.js';
+import { listenFailure, type ListenPlace } from './listen-error.js';
 import { missingNodeFlags } from './node-flags.js';
 import { Podgate } from './podgate.js';
 
 // In-flight requests get this long to finish on SIGTERM (Kubernetes gives a pod 30 s in all).
 const GRACE_MS = 20_000;
+// A second SIGINT this soon after the first is `pnpm start` relaying the same Ctrl-C (see below).
+const RELAYED_SIGNAL_MS = 1000;
 
 const USAGE = `usage: podgate --config podgate.yaml
        podgate demo [--port N] [--rate N] [--fleet N]
 
   --config FILE   run with this config (see docs/config.md)
-  demo            run a demo on loopback: a lab DNS server, 4 pods, and podgate in front
+  demo            run a demo on loopback: a lab DNS server, three services of pods, and
+                  podgate in front
   --port N        demo only: where podgate listens (default 8080)
-  --rate N        demo only: background requests per second through podgate, with a rolling
-                  update every minute, for the dashboard to show (default 20; 0 = none)
+  --rate N        demo only: background requests per second to image-lobby (reports get a
+                  tenth of that, search a quarter) for an hour, while the lab rolls, crashes
+                  and drains pods a minute apart, for the dashboard to show (default 20;
+                  0 = no traffic, pods left alone)
   --fleet N       demo only: N instances acting as one through a redis-server of the demo's
                   own (needs redis-server), proxies on --port and up, admin APIs on 9901 and up (1-9)
   --help          this text`;
@@ -86,6 +92,8 @@ async function main(): Promise<number> {
   let podgate: Podgate;
   /** A demo fleet's other instances. */
   const others: Podgate[] = [];
+  /** Where podgate is about to listen, to name the one that fails. */
+  const places: ListenPlace[] = [];
   const configPath = command.kind === 'serve' ? command.configPath : undefined;
   const onTokenCreated = (url: string): void => {
     process.stdout.write(
@@ -94,17 +102,42 @@ async function main(): Promise<number> {
   };
   try {
     if (command.kind === 'serve') {
-      podgate = await Podgate.start(await loadConfigFile(command.configPath), { onTokenCreated });
+      const config = await loadConfigFile(command.configPath);
+      places.push(
+        { ...config.listen, what: 'listen, the proxy', fix: `set listen in ${command.configPath} to a free address, or stop that process` },
+        {
+          ...config.admin.listen,
+          what: 'admin.listen, the admin API',
+          fix: `set admin.listen in ${command.configPath} to a free address, or stop that process`,
+        },
+      );
+      podgate = await Podgate.start(config, { onTokenCreated });
     } else {
       const { rate } = command;
       // The lab (simulated pods and DNS) is loaded only here: serving a config never needs it.
       const { startDemo } = await import('./demo.js');
       demo = await startDemo(command.port, { fleet: command.fleet });
+      for (const config of demo.configs) {
+        places.push(
+          { ...config.listen, what: "the demo's proxy", fix: 'stop that process (another podgate demo?), or give --port N' },
+          {
+            ...config.admin.listen,
+            what: "the demo's admin API",
+            fix: 'stop that process (another podgate demo?): the demo serves its admin API on 127.0.0.1:9901 and up',
+          },
+        );
+      }
       const [first, ...rest] = demo.configs as [PodgateConfig, ...PodgateConfig[]];
       podgate = await Podgate.start(first, { onTokenCreated });
       for (const config of rest) others.push(await Podgate.start(config));
       const port = podgate.port;
-      if (rate > 0) demo.startTraffic(`http://127.0.0.1:${port}`, { ratePerSecond: rate });
+      const control = podgate.control;
+      if (rate > 0) {
+        demo.startTraffic(`http://127.0.0.1:${port}`, {
+          ratePerSecond: rate,
+          operate: (service, address, action) => control.peerAction(service, address, action, 'demo'),
+        });
+      }
       if (demo.token !== null) {
         const token = demo.token;
         const lines = [podgate, ...others].map((p) => `  proxy 127.0.0.1:${p.port}   dashboard http://${p.adminAddress}/#token=${token}`);
@@ -113,20 +146,27 @@ async function main(): Promise<number> {
         );
       }
       process.stdout.write(
-        `\npodgate demo: 4 lab pods behind podgate on 127.0.0.1:${port}. Try:\n\n` +
+        `\npodgate demo: three services of lab pods behind podgate on 127.0.0.1:${port}. Try:\n\n` +
           `  curl -s -X POST --data-binary 'an image' http://127.0.0.1:${port}/recognize\n\n` +
-          `Each answer names the pod that served it.` +
-          (rate > 0 ? ` ${rate} requests a second flow in the background and the lab rolls the pods every minute: open the dashboard above to watch.` : '') +
+          `Each answer names the pod that served it (image-lobby's; /slow/3000 goes to reports, /echo to search).` +
+          (rate > 0
+            ? ` For the next hour, ${rate} requests a second flow in the background and, a minute apart, the lab rolls image-lobby` +
+              ` (gracefully, with a pod that crashes, with a node lost), drains and rolls reports (whose answers take 3 s), and fails` +
+              ` search's DNS name or crashes one of its pods: open the dashboard above to watch.`
+            : ' No background traffic (--rate 0): the pods stay as they are.') +
           ` Ctrl-C stops the demo.\n\n`,
       );
     }
   } catch (err) {
-    if (isConfigError(err)) {
+    const listen = listenFailure(err, places);
+    if (listen !== null) process.stderr.write(`podgate: cannot start: ${listen}\n`);
+    else if (isConfigError(err)) {
       process.stderr.write(`podgate: invalid config${err.source === undefined ? '' : ` ${err.source}`}:\n${err.message}\n`);
       return 2;
+    } else {
+      const e = err as { code?: string; message?: string };
+      process.stderr.write(`podgate: cannot start: ${e.code === undefined ? '' : `${e.code}: `}${e.message ?? String(err)}\n`);
     }
-    const e = err as { code?: string; message?: string };
-    process.stderr.write(`podgate: cannot start: ${e.code === undefined ? '' : `${e.code}: `}${e.message ?? String(err)}\n`);
     await Promise.all(others.map((p) => p.close(0)));
     await demo?.close();
     return 1;
@@ -147,15 +187,36 @@ async function main(): Promise<number> {
         );
     });
   }
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopSignal();
   podgate.logger.info('stopping: no new connections, finishing in-flight requests');
+  demo?.stopTraffic();
   await Promise.all([podgate, ...others].map((p) => p.close(GRACE_MS)));
   await demo?.close();
   return 0;
+}
+
+/**
+ * Resolves at the first SIGINT or SIGTERM. Ctrl-C in a terminal signals the whole foreground
+ * process group, and `pnpm start` then relays the same SIGINT to its script (pnpm/pnpm#7374): with
+ * a one-shot handler node takes that second one as fatal, dies by the signal mid-shutdown, and pnpm
+ * prints `ELIFECYCLE Command failed` for a stop that was under way. So the handlers stay: a repeat
+ * within RELAYED_SIGNAL_MS is that relay and is ignored; a later one (a second Ctrl-C) stops at once.
+ */
+function stopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let firstAt: number | null = null;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (firstAt === null) {
+        firstAt = Date.now();
+        resolve();
+      } else if (Date.now() - firstAt >= RELAYED_SIGNAL_MS) {
+        process.stderr.write(`podgate: ${signal} again: stopping at once, in-flight requests cut\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }
 
 main().then(

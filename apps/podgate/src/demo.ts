@@ -5,32 +5,60 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '@podgate/config';
+import { playScenes, type Operate } from './demo-scenes.js';
 
 export interface Demo {
   /** One config per podgate instance: one, or a fleet's (`--fleet N`). */
   configs: PodgateConfig[];
   /** A fleet's operator token, the same on every instance (a lone instance generates its own). */
   token: string | null;
-  cluster: LabCluster;
+  /** Each service's lab pods, by service name. */
+  clusters: ReadonlyMap<string, LabCluster>;
   dns: LabDnsServer;
   /**
-   * Background traffic through podgate and a rolling update every `rolloutEveryMs`, cycling the
-   * ways a pod can die, so the dashboard has something to show. Bounded: it stops by itself after
-   * an hour, and at close().
+   * Background traffic through podgate to each service, and the scenes of demo-scenes.ts (rollouts,
+   * a lost node, a drain, a DNS failure, a crash), so the dashboard has something to show. Bounded:
+   * it stops by itself after an hour, and at stopTraffic() or close(). `operate` drains and
+   * restores a pod as an operator would (no drain without it).
    */
-  startTraffic(proxyUrl: string, options?: { ratePerSecond?: number; rolloutEveryMs?: number }): void;
+  startTraffic(proxyUrl: string, options?: { ratePerSecond?: number; sceneEveryMs?: number; operate?: Operate }): void;
+  /** Stops starting requests and scenes (those under way end by themselves or at close()). */
+  stopTraffic(): void;
   close(): Promise<void>;
 }
 
 // The demo's background load ends on its own after this long (and this many requests).
 const TRAFFIC_LIMIT_MS = 60 * 60_000;
-const ROLLOUT_MODES = ['graceful', 'refuse', 'blackhole'] as const;
+// Every pod of every service listens on this port, each on its own 127.x address.
+const POD_PORT = 18080;
 
-export const DEMO_DNS_NAME = 'image-lobby.demo.svc.cluster.local';
+interface DemoService {
+  replicas: number;
+  /** Second octet of the pods' addresses (127.<subnet>.x.y). */
+  subnet: number;
+  pathPrefix: string;
+  /** The background request, and its share of `--rate`. */
+  load: { method: 'GET' | 'POST'; path: string; bodyBytes: number; share: number };
+}
 
 /**
- * `podgate` with no config: the lab's DNS server and 4 pods on loopback, and a config for them —
- * the seed's setup in miniature, so a newcomer sees real requests balanced with one command.
+ * Three shapes of service: image-lobby, fast, rolled every minute (its `/recognize` is the curl
+ * line's); reports, whose answers take 3 s (`/slow/3000`), so a drain or a rollout lasts as long;
+ * search, whose DNS name fails for a while and whose pod crashes and comes back.
+ */
+const SERVICES: Record<string, DemoService> = {
+  'image-lobby': { replicas: 4, subnet: 77, pathPrefix: '/', load: { method: 'POST', path: '/recognize', bodyBytes: 4096, share: 1 } },
+  reports: { replicas: 3, subnet: 78, pathPrefix: '/slow/', load: { method: 'GET', path: '/slow/3000', bodyBytes: 0, share: 0.1 } },
+  search: { replicas: 3, subnet: 79, pathPrefix: '/echo', load: { method: 'GET', path: '/echo?q=pods', bodyBytes: 0, share: 0.25 } },
+};
+
+function dnsNameOf(service: string): string {
+  return `${service}.demo.svc.cluster.local`;
+}
+
+/**
+ * `podgate demo`: the lab's DNS server and three services of pods on loopback, and a config for
+ * them, so a newcomer sees real requests balanced, and pods come and go, with one command.
  */
 export async function startDemo(listenPort = 8080, options: { fleet?: number } = {}): Promise<Demo> {
   const instances = options.fleet ?? 1;
@@ -41,9 +69,23 @@ export async function startDemo(listenPort = 8080, options: { fleet?: number } =
   }
   const stateDir = await mkdtemp(join(tmpdir(), 'podgate-demo-'));
   const dns = await LabDnsServer.start({ host: '127.0.0.1', port: 0 });
-  const cluster = await LabCluster.start({ dns, dnsName: DEMO_DNS_NAME, replicas: 4, ttl: 5, port: 18080, subnet: 77 });
-  const redis = instances > 1 ? await LabRedis.start({ appendonly: true }) : null;
+  const clusters = new Map<string, LabCluster>();
+  let redis: LabRedis | null = null;
+  try {
+    for (const [name, s] of Object.entries(SERVICES)) {
+      clusters.set(name, await LabCluster.start({ dns, dnsName: dnsNameOf(name), replicas: s.replicas, ttl: 5, port: POD_PORT, subnet: s.subnet }));
+    }
+    redis = instances > 1 ? await LabRedis.start({ appendonly: true }) : null;
+  } catch (err) {
+    await Promise.all([...clusters.values()].map((c) => c.close()));
+    await dns.close();
+    await rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
   const token = redis === null ? null : randomBytes(18).toString('base64url');
+  const services = Object.fromEntries(
+    Object.entries(SERVICES).map(([name, s]) => [name, { dnsName: dnsNameOf(name), port: POD_PORT, routes: [{ pathPrefix: s.pathPrefix }] }]),
+  );
   const configs = Array.from({ length: instances }, (_, i) =>
     resolveConfig({
       listen: `127.0.0.1:${listenPort + i}`,
@@ -54,9 +96,7 @@ export async function startDemo(listenPort = 8080, options: { fleet?: number } =
       // A fresh state directory each run: the demo always generates (and prints) a new token.
       stateDir: join(stateDir, `instance-${i + 1}`),
       admin: { listen: `127.0.0.1:${9901 + i}`, tokens: token === null ? [] : [{ name: 'demo', token, role: 'operator' }] },
-      services: {
-        'image-lobby': { dnsName: DEMO_DNS_NAME, port: 18080, routes: [{ pathPrefix: '/' }] },
-      },
+      services,
       fleet: redis === null ? {} : { redis: redis.url, name: 'demo' },
     }),
   );
@@ -65,48 +105,39 @@ export async function startDemo(listenPort = 8080, options: { fleet?: number } =
   return {
     configs,
     token,
-    cluster,
+    clusters,
     dns,
     startTraffic(proxyUrl, options = {}) {
       const rate = options.ratePerSecond ?? 20;
-      running.push(
-        runLoad({
-          url: `${proxyUrl}/recognize`,
-          bodyBytes: 4096,
-          ratePerSecond: rate,
-          durationMs: TRAFFIC_LIMIT_MS,
-          maxRequests: Math.ceil((rate * TRAFFIC_LIMIT_MS) / 1000),
-          timeoutMs: 15_000,
-          keepSamples: false,
-          stop: stop.signal,
-        }).catch((): LoadReport | null => null),
-      );
-      running.push(rolloutLoop(cluster, options.rolloutEveryMs ?? 60_000, stop.signal));
+      for (const { load } of Object.values(SERVICES)) {
+        const perSecond = rate * load.share;
+        running.push(
+          runLoad({
+            url: `${proxyUrl}${load.path}`,
+            method: load.method,
+            bodyBytes: load.bodyBytes,
+            ratePerSecond: perSecond,
+            durationMs: TRAFFIC_LIMIT_MS,
+            maxRequests: Math.ceil((perSecond * TRAFFIC_LIMIT_MS) / 1000),
+            timeoutMs: 15_000,
+            keepSamples: false,
+            stop: stop.signal,
+          }).catch((): LoadReport | null => null),
+        );
+      }
+      const scenes = { dns, clusters, operate: options.operate ?? null, stop: stop.signal };
+      running.push(playScenes(scenes, options.sceneEveryMs ?? 60_000, Date.now() + TRAFFIC_LIMIT_MS));
+    },
+    stopTraffic() {
+      stop.abort();
     },
     async close() {
       stop.abort();
-      await cluster.close();
+      await Promise.all([...clusters.values()].map((c) => c.close()));
       await Promise.allSettled(running);
       await dns.close();
       await redis?.close();
       await rm(stateDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A rolling update every `everyMs` until `stop` fires or the demo's hour is up. */
-async function rolloutLoop(cluster: LabCluster, everyMs: number, stop: AbortSignal): Promise<void> {
-  const end = Date.now() + TRAFFIC_LIMIT_MS;
-  for (let i = 0; Date.now() < end; i++) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, everyMs);
-      stop.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-    });
-    if (stop.aborted) return;
-    try {
-      await cluster.rollingUpdate({ mode: ROLLOUT_MODES[i % ROLLOUT_MODES.length] ?? 'graceful', graceMs: 2000, stepPauseMs: 1000 });
-    } catch {
-      return; // the cluster closed under it
-    }
-  }
 }

@@ -1,5 +1,6 @@
 import { DataPlaneAgent, ProxyServer, type ToWorker, type WorkerControl, type WorkerReport } from '@podgate/proxy';
 import { pino } from 'pino';
+import type { ListenFailed } from './worker-pool.js';
 
 /*
  * A data-plane worker process: a ProxyServer on the shared port, driven by the primary's messages.
@@ -32,8 +33,18 @@ async function init(worker: number, config: Extract<WorkerControl, { type: 'init
   proxy = server;
   agent = new DataPlaneAgent(server, worker, send);
   for (const m of early.splice(0)) await agent.receive(m);
-  const address = await server.listen();
-  send({ type: 'listening', port: address.port });
+  let port: number;
+  try {
+    port = (await server.listen()).port;
+  } catch (err) {
+    // The primary names the address and the key in one line; a stack trace here would say it again.
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    const failed: ListenFailed = { type: 'listen_failed', message: e.message, code: e.code, syscall: e.syscall, address: e.address, port: e.port };
+    if (process.connected && process.send !== undefined) process.send(failed, undefined, undefined, () => process.exit(1));
+    else process.exit(1);
+    return;
+  }
+  send({ type: 'listening', port });
 }
 
 async function shutdown(graceMs: number): Promise<void> {

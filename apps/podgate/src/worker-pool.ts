@@ -9,6 +9,16 @@ import { DATA_PLANE_NODE_FLAGS } from './node-flags.js';
 // A worker that dies is replaced, but not in a tight loop.
 const RESPAWN_DELAY_MS = 500;
 
+/** A worker could not listen on the proxy port: its error, for the primary to report once. */
+export interface ListenFailed {
+  type: 'listen_failed';
+  message: string;
+  code?: string;
+  syscall?: string;
+  address?: string;
+  port?: number;
+}
+
 /**
  * Data-plane worker processes sharing the proxy port through node:cluster (Node 20 has no
  * reusePort). Each is attached to the control plane like the in-process data plane: same messages.
@@ -77,8 +87,12 @@ export class WorkerPool {
       const worker = cluster.fork({ PODGATE_WORKER: String(id) });
       this.workers.set(id, worker);
       let listening = false;
-      worker.on('message', (m: WorkerReport) => {
-        if (m.type === 'hello') {
+      let listenError: Error | null = null;
+      worker.on('message', (m: WorkerReport | ListenFailed) => {
+        if (m.type === 'listen_failed') {
+          const { type: _type, message, ...fields } = m;
+          listenError = Object.assign(new Error(message), fields);
+        } else if (m.type === 'hello') {
           worker.send({ type: 'init', worker: id, config: this.config } satisfies WorkerControl);
         } else if (m.type === 'listening') {
           listening = true;
@@ -96,7 +110,7 @@ export class WorkerPool {
         this.control.detachWorker(id);
         if (this.workers.get(id) === worker) this.workers.delete(id);
         if (!listening) {
-          reject(new Error(`worker ${id} exited before listening (code ${code}, signal ${signal})`));
+          reject(listenError ?? new Error(`worker ${id} exited before listening (code ${code}, signal ${signal})`));
           return;
         }
         if (this.stopping) return;

@@ -1,6 +1,7 @@
 import { LabCluster, LabDnsServer } from '@podgate/lab';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +11,22 @@ import { DATA_PLANE_NODE_FLAGS } from '../src/node-flags.js';
 
 // The built CLI, as `pnpm start` and `pnpm serve` run it (the root test script builds first).
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+// The package's `podgate` bin: a committed launcher of the built CLI.
+const BIN = fileURLToPath(new URL('../bin/podgate.js', import.meta.url));
 const children: ChildProcess[] = [];
-afterEach(() => {
+const servers: Server[] = [];
+afterEach(async () => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
+
+/** A loopback port another process holds. */
+async function takenPort(): Promise<number> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
 
 /** Runs the CLI as `pnpm start` does (with the data plane's node flags), or with `nodeFlags`. */
 function run(
@@ -89,6 +102,40 @@ describe('podgate CLI', () => {
     expect(with_.output()).not.toContain('--no-memory-reducer');
   });
 
+  for (const [key, workers] of [
+    ['listen', 1],
+    ['listen', 2],
+    ['admin.listen', 1],
+  ] as const) {
+    it(`names the address and the key once when ${key} is taken${workers > 1 ? ', from worker processes too' : ''}: exit 1, no stack trace`, async () => {
+      const port = await takenPort();
+      const path = configFile('');
+      const state = join(path.replace(/podgate\.yaml$/, ''), 'state');
+      const listen = key === 'listen' ? `127.0.0.1:${port}` : '127.0.0.1:0';
+      const admin = key === 'admin.listen' ? `127.0.0.1:${port}` : '127.0.0.1:0';
+      writeFileSync(path, `workers: ${workers}\nstateDir: ${state}\nlisten: ${listen}\nadmin: { listen: ${admin} }\n`);
+      const r = run(['--config', path]);
+      expect(await r.exited).toBe(1);
+      const what = key === 'listen' ? 'listen, the proxy' : 'admin.listen, the admin API';
+      expect(r.output()).toContain(
+        `podgate: cannot start: 127.0.0.1:${port} (${what}) is already in use by another process (EADDRINUSE): set ${key} in ${path} to a free address, or stop that process\n`,
+      );
+      expect(r.output().match(/EADDRINUSE/g)).toHaveLength(1);
+      expect(r.output()).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('runs as the podgate bin, whose first line gives node the data plane flags', async () => {
+    const child = spawn(BIN, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(out).toContain('usage: podgate');
+    expect(out).not.toContain('started without');
+  });
+
   it('refuses an unknown flag with the usage', async () => {
     const r = run(['--confgi', 'x']);
     expect(await r.exited).toBe(2);
@@ -143,6 +190,38 @@ describe('podgate CLI', () => {
       r.child.kill('SIGTERM');
       expect(await r.exited).toBe(0);
       expect(r.output()).toContain('"status":200');
+    } finally {
+      await cluster.close();
+      await dns.close();
+    }
+  });
+
+  // Root cause: Ctrl-C under `pnpm start` reaches podgate twice (the terminal signals the process
+  // group, then pnpm relays it: pnpm/pnpm#7374); the second SIGINT found no handler and killed node
+  // by the signal mid-shutdown, which pnpm reported as `ELIFECYCLE Command failed`.
+  it('finishes its in-flight requests and exits 0 when a Ctrl-C reaches it twice, as under pnpm start', async () => {
+    const dns = await LabDnsServer.start();
+    const cluster = await LabCluster.start({ dns, dnsName: 'sigint.lab.svc.cluster.local', replicas: 1, port: 18420, subnet: 215 });
+    try {
+      const path = configFile('');
+      const state = join(path.replace(/podgate\.yaml$/, ''), 'state');
+      writeFileSync(
+        path,
+        `workers: 1\nstateDir: ${state}\nlisten: 127.0.0.1:18428\nadmin: { listen: 127.0.0.1:0 }\ndns: { nameservers: [${dns.nameserver}] }\n` +
+          `log: { level: info }\nservices:\n  sigint:\n    dnsName: sigint.lab.svc.cluster.local\n    port: 18420\n`,
+      );
+      const r = run(['--config', path]);
+      await waitFor(() => r.output().includes('DNS: sigint has 1 addresses') && r.output().includes('podgate is serving'), 10_000);
+      const slow = request('http://127.0.0.1:18428/slow/1000');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      r.child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      r.child.kill('SIGINT');
+      const answer = await slow;
+      expect(answer.statusCode).toBe(200);
+      await answer.body.dump();
+      expect(await r.exited).toBe(0);
+      expect(r.output()).toContain('stopping: no new connections');
     } finally {
       await cluster.close();
       await dns.close();

@@ -6,10 +6,10 @@ import type { Page } from 'playwright-core';
 /** e2e/artifacts/ (gitignored): screenshots for people, kept after the run. */
 export const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, name);
-  await page.screenshot({ path, timeout: 10_000 });
+  await page.screenshot({ path, timeout: 10_000, fullPage: options.fullPage ?? false });
   return path;
 }
 

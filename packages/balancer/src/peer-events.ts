@@ -12,6 +12,7 @@ export class PeerEvents {
   }
 
   transition(peer: Peer, state: PeerState, reason: PeerStateReason, now: number, event: PeerEventType, detail?: string): void {
+    if (event === 'peer_ejected') peer.timesEjected++;
     peer.state = state;
     peer.reason = reason;
     peer.since = now;

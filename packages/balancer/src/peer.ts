@@ -58,6 +58,11 @@ export class Peer<H = unknown> {
 
   /** Automatic ejections so far (decays after a long healthy spell); sets the next ejection time. */
   ejections = 0;
+  /**
+   * Every ejection of it while in the table, automatic or by hand, never decaying: its `peer_ejected`
+   * events, as podgate_ejections_total counts them. What the API and the dashboard show as ejections.
+   */
+  timesEjected = 0;
   /** When an automatic ejection ends; null when not ejected or ejected by an operator. */
   ejectedUntil: number | null = null;
   lastReturnAt = 0;

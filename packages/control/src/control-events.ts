@@ -1,5 +1,6 @@
-import type { EventList, EventView } from '@podgate/protocol';
+import type { EventLevel, EventList, EventView } from '@podgate/protocol';
 import type { ControlChange } from './control-api.js';
+import { levelOf } from './event-level.js';
 import { EventLog } from './event-log.js';
 
 /** The event log, and the listeners (the live feed) told of every change as it happens. */
@@ -28,11 +29,15 @@ export class ControlEvents {
     for (const listener of this.listeners) listener(change);
   }
 
-  /** Appends an event (fields left undefined or '' are dropped, `service` is kept) and tells the listeners. */
-  record(event: Omit<EventView, 'id' | 'at'> & { at?: number }): EventView {
+  /**
+   * Appends an event (fields left undefined or '' are dropped, `service` is kept) and tells the
+   * listeners. Its level is the rule's (event-level.ts) unless the caller knows better.
+   */
+  record(event: Omit<EventView, 'id' | 'at' | 'level'> & { at?: number; level?: EventLevel }): EventView {
     const clean: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(event)) if (v !== undefined && v !== '') clean[k] = v;
     clean.service = event.service;
+    clean.level = event.level ?? levelOf(event.type, event.reason);
     const full = this.log.append({ at: Date.now(), ...clean } as Omit<EventView, 'id'>);
     this.notify({ kind: 'event', event: full });
     return full;

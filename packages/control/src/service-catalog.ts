@@ -265,6 +265,7 @@ export class ServiceCatalog {
   private dropEntry(name: string, entry: ServiceEntry): void {
     entry.refresher.stop();
     this.services.delete(name);
+    this.reports.forgetService(name);
     this.events.notify({ kind: 'service_removed', name });
   }
 }

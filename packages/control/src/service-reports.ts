@@ -2,6 +2,8 @@ import type { DnsEvent } from '@podgate/discovery';
 import type { PeerEvent } from '@podgate/protocol';
 import type { Logger } from 'pino';
 import type { ControlEvents } from './control-events.js';
+import { EjectionVerdicts } from './ejection-verdicts.js';
+import { formatMs } from './format-ms.js';
 import { emptyReason, peerSync, peersMessage, type ServiceEntry } from './service-entry.js';
 import type { WorkerLinks } from './worker-links.js';
 
@@ -15,12 +17,14 @@ export class ServiceReports {
   private readonly workers: WorkerLinks;
   private readonly events: ControlEvents;
   private readonly logger: Logger;
+  private readonly verdicts: EjectionVerdicts;
 
   constructor(services: ReadonlyMap<string, ServiceEntry>, workers: WorkerLinks, events: ControlEvents, logger: Logger) {
     this.services = services;
     this.workers = workers;
     this.events = events;
     this.logger = logger;
+    this.verdicts = new EjectionVerdicts(events);
   }
 
   onAddresses(service: string, ips: readonly string[]): void {
@@ -37,7 +41,17 @@ export class ServiceReports {
   onPeerEvent(e: PeerEvent): void {
     if (e.type === 'peer_ejected') this.logger.warn(e, `peer ${e.address} of ${e.service} ejected: ${e.detail ?? e.reason}`);
     else this.logger.info(e, `${e.type.replace('_', ' ')} ${e.address}`.trim());
-    this.events.record({ type: e.type, service: e.service, address: e.address, state: e.state ?? undefined, reason: e.reason ?? undefined, detail: e.detail });
+    const recorded = this.events.record({
+      type: e.type,
+      service: e.service,
+      address: e.address,
+      state: e.state ?? undefined,
+      reason: e.reason ?? undefined,
+      detail: e.detail,
+    });
+    if (e.type === 'peer_ejected') this.verdicts.opened(recorded);
+    else if (e.type === 'peer_removed' || e.type === 'peer_terminating') this.verdicts.left(e.service, e.address, e.at);
+    else if (e.type === 'peer_returned' || e.type === 'peer_restored') this.verdicts.returned(e.service, e.address);
     // By name: a table that a reload replaced may still report the end of a return probe.
     const entry = this.services.get(e.service);
     const peer = entry?.table.get(e.address);
@@ -77,7 +91,7 @@ export class ServiceReports {
         break;
       }
       case 'dns_recovered': {
-        const why = [e.failed > 0 ? `${e.failed} refreshes failed` : null, e.empty > 0 ? `${e.empty} found no records` : null]
+        const why = [e.failed > 0 ? `${e.failed} ${e.failed === 1 ? 'refresh' : 'refreshes'} failed` : null, e.empty > 0 ? `${e.empty} found no records` : null]
           .filter((x) => x !== null)
           .join(', ');
         const detail = `resolved again after ${formatMs(e.troubleMs)}: ${why}; last: ${e.lastCause}`;
@@ -86,15 +100,25 @@ export class ServiceReports {
         if (entry !== undefined) entry.dnsEventId = null;
         break;
       }
-      case 'dns_resolved':
+      case 'dns_resolved': {
         if (e.changed) this.logger.info({ service: e.service, addresses: e.addresses }, `DNS: ${e.service} has ${e.addresses.length} addresses`);
+        // Refreshes never overlap: the one that just answered is the last one started.
+        const sentAt = entry?.refresher.status().lastRefreshAt;
+        if (entry !== undefined && sentAt != null)
+          this.verdicts.answered(e.service, sentAt, (address) => entry.table.get(address)?.listed === true, Date.now());
         break;
+      }
     }
     // The set may stay empty while the reason for it changes (no answer yet → nameserver refused).
     if (entry !== undefined && !entry.table.list().some((p) => p.listed) && emptyReason(entry) !== entry.sentReason) {
       this.workers.broadcast(peersMessage(e.service, entry));
     }
     this.events.notify({ kind: 'service', name: e.service });
+  }
+
+  /** The service was removed or replaced: its ejections wait for no DNS answer. */
+  forgetService(service: string): void {
+    this.verdicts.forgetService(service);
   }
 
   /**
@@ -133,8 +157,4 @@ export class ServiceReports {
     const full = this.events.record({ type: e.type, service: e.service, detail, at, ...repeated });
     if (entry !== undefined) entry.dnsEventId = full.id;
   }
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

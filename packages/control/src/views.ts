@@ -71,7 +71,8 @@ export function buildServiceView(
       requests: peerRequests,
       retries: peerRetries,
       errors,
-      ejections: peer.ejections,
+      // Every ejection, automatic or by hand (peer.ejections is the automatic multiplier, which decays).
+      ejections: peer.timesEjected,
       returnsAt: peer.ejectedUntil,
       lastFailure,
       latencyMs: peer.handle?.window.percentiles() ?? null,

@@ -276,9 +276,11 @@ describe.each(transports)('admin API through %s', (_transport, makeCall) => {
       expect(['draining', 'drained']).toContain(drained.json<PeerView>().state);
       expect((await call('POST', peerPath('svc', address, 'drain'), { token: OPERATOR })).status).toBe(200);
 
+      // An ejection by hand counts among the peer's ejections (it used to show the automatic multiplier, 0).
+      const ejectionsBefore = control.getService('svc')?.peers.find((p) => p.address === address)?.ejections ?? -1;
       const ejected = await call('POST', peerPath('svc', address, 'eject'), { token: OPERATOR });
       expect(ejected.status).toBe(200);
-      expect(ejected.json<PeerView>()).toMatchObject({ address, state: 'ejected', hold: 'eject' });
+      expect(ejected.json<PeerView>()).toMatchObject({ address, state: 'ejected', hold: 'eject', ejections: ejectionsBefore + 1 });
 
       const restored = await call('POST', peerPath('svc', address, 'restore'), { token: OPERATOR });
       expect(restored.status).toBe(200);

@@ -26,7 +26,15 @@ class FakeControl implements ControlApi {
     return Promise.resolve();
   }
   event(detail = ''): EventView {
-    const event: EventView = { id: this.log.length + 1, at: Date.now(), type: 'peer_ejected', service: 'svc-0', address: '127.10.0.1:80', detail };
+    const event: EventView = {
+      id: this.log.length + 1,
+      at: Date.now(),
+      type: 'peer_ejected',
+      level: 'notice',
+      service: 'svc-0',
+      address: '127.10.0.1:80',
+      detail,
+    };
     this.log.push(event);
     this.emit({ kind: 'event', event });
     return event;

@@ -152,8 +152,8 @@ class FixedControl implements ControlApi {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-  emit(event: Omit<EventView, 'id' | 'at'>): void {
-    for (const listener of this.listeners) listener({ kind: 'event', event: { id: this.nextEventId++, at: 0, ...event } });
+  emit(event: Omit<EventView, 'id' | 'at' | 'level'>): void {
+    for (const listener of this.listeners) listener({ kind: 'event', event: { id: this.nextEventId++, at: 0, level: 'notice', ...event } });
   }
   getService(): ServiceView | null {
     throw new Error('not used by metrics');

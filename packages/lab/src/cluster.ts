@@ -106,7 +106,7 @@ export class LabCluster {
           runningPods: () => this.#running,
           startPod: () => this.#startPod(),
           list: (pod) => this.#list(pod),
-          retire: (pod, mode, dnsLagMs, graceMs, emit) => this.#retire(pod, mode, dnsLagMs, graceMs, emit),
+          retire: (pod, mode, dnsLagMs, graceMs, emit, blackholeMs) => this.#retire(pod, mode, dnsLagMs, graceMs, emit, blackholeMs),
           after: (ms, cancel) => this.#after(ms, cancel),
           isClosed: () => this.#closed,
         },
@@ -123,6 +123,33 @@ export class LabCluster {
       while (this.#running.length < replicas) this.#list(await this.#startPod());
       const surplus = this.#running.slice(replicas);
       await Promise.all(surplus.map((pod) => this.#retire(pod, 'graceful', 0, undefined, () => {})));
+    });
+  }
+
+  /**
+   * Restarts a pod's container in place, as the kubelet does after a crash: the process dies
+   * (connections reset, then refused) and the pod leaves DNS as it turns unready; `downMs` later a
+   * new process listens on the same IP and port, and the pod is listed again. Resolves with the new
+   * pod (same name and address) once it is listed.
+   */
+  async restartPod(pod: LabPod, options: { downMs: number }): Promise<LabPod> {
+    checkCount('downMs', options.downMs);
+    return this.#exclusive(async () => {
+      const index = this.#running.indexOf(pod);
+      if (index === -1) throw new LabError('LAB_INVALID_OPTION', `pod ${pod.name} is not running in ${this.dnsName}`);
+      await pod.terminate('refuse');
+      this.#unlist(pod);
+      await pod.close();
+      this.#all.delete(pod);
+      // Until it is back (or if it cannot come back), the Deployment is a pod short.
+      this.#running.splice(index, 1);
+      await this.#after(options.downMs);
+      if (this.#closed) throw new LabError('LAB_CLOSED', `cluster ${this.dnsName} is closed`);
+      const next = await LabPod.start({ name: pod.name, host: pod.host, port: this.port, delayMs: this.#podDelayMs });
+      this.#running.splice(index, 0, next);
+      this.#all.add(next);
+      this.#list(next);
+      return next;
     });
   }
 
@@ -190,7 +217,8 @@ export class LabCluster {
    * Kubernetes removes a terminating pod from the endpoints and signals it at the same
    * time, so the pod may die before DNS (and its TTL) stops listing it: dnsLagMs models that.
    */
-  async #retire(pod: LabPod, mode: TerminationMode, dnsLagMs: number, graceMs: number | undefined, emit: EmitStep): Promise<void> {
+  async #retire(pod: LabPod, mode: TerminationMode, dnsLagMs: number, graceMs: number | undefined, emit: EmitStep, blackholeMs?: number): Promise<void> {
+    const retiredAt = Date.now();
     this.#running = this.#running.filter((p) => p !== pod);
     emit('pod_terminating', pod, mode);
     const unlisted = (async () => {
@@ -201,6 +229,7 @@ export class LabCluster {
     })();
     const ended = (async () => {
       await pod.terminate(mode, graceMs === undefined ? {} : { graceMs });
+      if (mode === 'blackhole' && blackholeMs !== undefined && !this.#closed) void this.#closeLater(pod, blackholeMs - (Date.now() - retiredAt));
       if (mode === 'blackhole' || this.#closed) return;
       // A frozen process never acts on SIGTERM: it is SIGKILLed when the grace period is over.
       if (mode === 'hang') await this.#after(graceMs ?? DEFAULT_GRACE_MS);
@@ -210,6 +239,15 @@ export class LabCluster {
       emit('pod_closed', pod);
     })();
     await Promise.all([unlisted, ended]);
+  }
+
+  /** Closes a pod after `ms`, outside any rollout (close() closes it anyway). */
+  async #closeLater(pod: LabPod, ms: number): Promise<void> {
+    await this.#after(Math.max(0, ms));
+    if (this.#closed) return;
+    this.#unlist(pod);
+    await pod.close();
+    this.#all.delete(pod);
   }
 
   /** A timer close() cuts short, so no lab timer outlives its cluster. */

@@ -98,6 +98,8 @@ export class LabDnsServer {
   readonly #connections = new Set<Socket>();
   #silent = false;
   #servfail: boolean | 'A' | 'AAAA' = false;
+  /** Names that fail on their own (failName), the others answering as usual. */
+  readonly #failingNames = new Map<string, 'servfail' | 'silent'>();
   #closing: Promise<void> | null = null;
 
   private constructor(host: string, port: number, maxUdpPayload: number, staleMs: number, now: () => number, udp: UdpSocket, tcp: Server) {
@@ -199,6 +201,16 @@ export class LabDnsServer {
     this.#servfail = servfail ? (only ?? true) : false;
   }
 
+  /**
+   * While set, queries for `name` alone fail: answered SERVFAIL, or dropped (`silent`) as by an
+   * upstream that times out; null ends it. Other names answer as usual.
+   */
+  failName(name: string, failure: 'servfail' | 'silent' | null): void {
+    const key = normaliseName(name);
+    if (failure === null) this.#failingNames.delete(key);
+    else this.#failingNames.set(key, failure);
+  }
+
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       for (const socket of this.#connections) socket.destroy();
@@ -294,7 +306,9 @@ export class LabDnsServer {
     };
     if (query.opcode !== 0) return encodeResponse({ ...response, rcode: DnsRcode.NOTIMP });
     const failType = this.#servfail === 'A' ? DnsType.A : this.#servfail === 'AAAA' ? DnsType.AAAA : null;
-    if (this.#servfail === true || (failType !== null && question.type === failType)) {
+    const nameFailure = this.#failingNames.get(question.key);
+    if (nameFailure === 'silent') return null;
+    if (this.#servfail === true || (failType !== null && question.type === failType) || nameFailure === 'servfail') {
       return encodeResponse({ ...response, rcode: DnsRcode.SERVFAIL });
     }
     const records = this.#visible(question.key);

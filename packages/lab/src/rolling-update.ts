@@ -6,8 +6,12 @@ export interface RolloutOptions {
   maxSurge?: number;
   /** Pods below `replicas` allowed while rolling; default 0. */
   maxUnavailable?: number;
-  /** How long DNS still lists a pod after its termination began; default 0. */
-  dnsLagMs?: number;
+  /**
+   * How long DNS still lists a pod after its termination began; default 0. Per mode, for pods that
+   * leave the endpoints later than others (a lost node's pods stay listed until the node controller
+   * gives up on it, 40 s by default): modes left out get 0.
+   */
+  dnsLagMs?: number | Partial<Record<TerminationMode, number>>;
   /**
    * How old pods die; `mixed` cycles graceful, refuse, blackhole (not hang, which came later:
    * issue 5's mixed rows keep their meaning); a list gives the mode of each terminated pod in
@@ -20,6 +24,11 @@ export interface RolloutOptions {
   stepPauseMs?: number;
   /** Grace period: graceful pods are cut and hung ones killed when it ends; default 30 s. */
   graceMs?: number;
+  /**
+   * A blackholed pod is closed this long after its termination began, as when its node comes back
+   * without it (connects are then refused); default: it stays silent until the cluster closes.
+   */
+  blackholeMs?: number;
   onStep?: (e: RolloutStep) => void;
 }
 
@@ -43,8 +52,8 @@ export interface RolloutHost {
   startPod(): Promise<LabPod>;
   /** Publishes the pod in DNS. */
   list(pod: LabPod): void;
-  /** Terminates the pod and unlists it after dnsLagMs; resolves when both are done. */
-  retire(pod: LabPod, mode: TerminationMode, dnsLagMs: number, graceMs: number | undefined, emit: EmitStep): Promise<void>;
+  /** Terminates the pod and unlists it after dnsLagMs; resolves when both are done (a blackholed pod's later close aside). */
+  retire(pod: LabPod, mode: TerminationMode, dnsLagMs: number, graceMs: number | undefined, emit: EmitStep, blackholeMs?: number): Promise<void>;
   /** Resolves after ms, at once when the cluster closes, or when `cancel` fires (timer freed). */
   after(ms: number, cancel?: AbortSignal): Promise<void>;
   isClosed(): boolean;
@@ -65,8 +74,12 @@ export async function runRollingUpdate(host: RolloutHost, options: RolloutOption
   const maxUnavailable = options.maxUnavailable ?? 0;
   const readyDelayMs = options.readyDelayMs ?? 100;
   const stepPauseMs = options.stepPauseMs ?? 0;
-  const dnsLagMs = options.dnsLagMs ?? 0;
-  validate({ maxSurge, maxUnavailable, readyDelayMs, stepPauseMs, dnsLagMs });
+  const lag = options.dnsLagMs ?? 0;
+  const dnsLagOf = (mode: TerminationMode): number => (typeof lag === 'number' ? lag : (lag[mode] ?? 0));
+  const lags: Record<string, number> = typeof lag === 'number' ? { dnsLagMs: lag } : {};
+  if (typeof lag !== 'number') for (const [mode, ms] of Object.entries(lag)) if (ms !== undefined) lags[`dnsLagMs.${mode}`] = ms;
+  if (options.blackholeMs !== undefined) lags.blackholeMs = options.blackholeMs;
+  validate({ maxSurge, maxUnavailable, readyDelayMs, stepPauseMs, ...lags });
 
   const t0 = Date.now();
   const deadline = t0 + ROLLOUT_LIMIT_MS;
@@ -109,7 +122,7 @@ export async function runRollingUpdate(host: RolloutHost, options: RolloutOption
       const cycle = options.mode === 'mixed' ? MIXED : typeof options.mode === 'string' ? [options.mode] : options.mode;
       const mode = cycle[terminated % cycle.length] as TerminationMode;
       terminated++;
-      const retired = host.retire(pod, mode, dnsLagMs, options.graceMs, emit);
+      const retired = host.retire(pod, mode, dnsLagOf(mode), options.graceMs, emit, options.blackholeMs);
       // Handled here so a failed termination (say, no python3) ends the rollout at once.
       retired.catch((err: unknown) => {
         failure ??= { err };

@@ -113,6 +113,40 @@ describe('LabCluster', () => {
     expect(sorted(await resolver.resolve4(NAME))).toEqual(hostsOf(cluster));
   });
 
+  it('keeps each mode listed for its own DNS lag, and closes a blackholed pod after blackholeMs', async () => {
+    const cluster = await startCluster(2);
+    const steps = await cluster.rollingUpdate({ mode: ['blackhole', 'graceful'], readyDelayMs: 10, dnsLagMs: { blackhole: 300 }, blackholeMs: 400 });
+    const lagOf = (mode: string): number => {
+      const began = steps.find((x) => x.kind === 'pod_terminating' && x.mode === mode);
+      const unlisted = steps.find((x) => x.kind === 'pod_unlisted' && x.pod === began?.pod);
+      return (unlisted?.at ?? 0) - (began?.at ?? 0);
+    };
+    expect(lagOf('blackhole')).toBeGreaterThanOrEqual(295);
+    expect(lagOf('graceful')).toBeLessThan(250);
+    const blackholed = cluster.allPods.find((p) => p.state === 'blackhole');
+    expect(blackholed).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(blackholed?.state).toBe('closed');
+    expect(cluster.allPods).toHaveLength(2);
+  });
+
+  it('restarts a pod in place: refused and unlisted while down, then listed again on the same address', async () => {
+    const cluster = await startCluster(2);
+    const pod = cluster.pods[0];
+    if (pod === undefined) throw new Error('no pod');
+    const restarted = cluster.restartPod(pod, { downMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(cluster.listed).not.toContain(pod.address);
+    expect(cluster.pods).toHaveLength(1);
+    await expect(get(pod.address, '/healthz')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const back = await restarted;
+    expect(back.address).toBe(pod.address);
+    expect(back.name).toBe(pod.name);
+    expect(cluster.listed).toContain(pod.address);
+    expect(await get(pod.address, '/healthz')).toEqual({ status: 200, pod: pod.name });
+    expect(cluster.pods).toHaveLength(2);
+  });
+
   it('freezes old pods in a hang rollout and kills each one when its grace period ends', async () => {
     const cluster = await startCluster(2);
     const hungStates: string[] = [];

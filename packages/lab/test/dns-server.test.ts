@@ -96,6 +96,18 @@ describe('LabDnsServer', () => {
     expect(await errorCode(resolver().resolve4('web.example'))).toBe('ESERVFAIL');
   });
 
+  it('fails one name with SERVFAIL or silence while other names answer, until told to stop', async () => {
+    server.setRecords('search.demo', { a: ['127.0.1.1'], ttl: 0 });
+    server.setRecords('web.example', { a: ['127.0.1.2'], ttl: 0 });
+    server.failName('Search.Demo.', 'servfail');
+    expect(await errorCode(resolver().resolve4('search.demo'))).toBe('ESERVFAIL');
+    expect(await resolver().resolve4('web.example')).toEqual(['127.0.1.2']);
+    server.failName('search.demo', 'silent');
+    expect(await errorCode(resolver(150).resolve4('search.demo'))).toBe('ETIMEOUT');
+    server.failName('search.demo', null);
+    expect(await resolver().resolve4('search.demo')).toEqual(['127.0.1.1']);
+  });
+
   it('truncates a 60-record answer over UDP and serves it whole over TCP', async () => {
     const addresses = Array.from({ length: 60 }, (_, index) => `127.0.2.${index + 1}`);
     server.setRecords('big.example', { a: addresses, ttl: 0 });

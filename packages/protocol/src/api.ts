@@ -145,10 +145,24 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * How much an event needs a person, decided by the control plane as it records it (docs/admin-api.md,
+ * "Event levels"): `routine` is the cluster doing its job (a rollout's pods coming and going, a pod
+ * that refused once DNS had dropped it, operator actions), `notice` is worth a look if it repeats
+ * (requests rescued, DNS failing while the known pods are kept), `alert` needs a person (a pod DNS
+ * still lists that refuses, hangs or fails, panic, a service left without pods).
+ */
+export const EVENT_LEVELS = ['routine', 'notice', 'alert'] as const;
+export type EventLevel = (typeof EVENT_LEVELS)[number];
+
 export const EventViewSchema = Type.Object({
   id: Type.Integer({ description: 'cursor: events are numbered in order' }),
   at: Type.Number(),
   type: literals(EVENT_TYPES),
+  level: literals(EVENT_LEVELS, {
+    description:
+      'routine: the cluster doing its job; notice: worth a look if it repeats; alert: needs a person. An ejection starts as notice and is settled (same id) once DNS says whether the pod was leaving',
+  }),
   service: Type.String(),
   address: Type.Optional(Type.String()),
   state: Type.Optional(Type.String()),
@@ -212,3 +226,22 @@ export type FeedMessage =
 
 export const ROLES = ['viewer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** GET /api/v1/session: who the bearer token is, so a client learns its role without trying a change. */
+export const SessionViewSchema = Type.Object({
+  name: Type.String({ description: "the token's name, recorded as `actor` on the changes it makes" }),
+  role: literals(ROLES),
+});
+export type SessionView = Static<typeof SessionViewSchema>;
+
+/** GET /api/v1/status: the podgate instance that answered, for the dashboard's header. */
+export const StatusViewSchema = Type.Object({
+  id: Type.String({ description: "this instance's id, as in the fleet" }),
+  version: Type.String({ description: "podgate's version; empty until the instance has started listening" }),
+  startedAt: Type.Number(),
+  uptimeMs: Type.Number({ description: "ms since startedAt by the server's clock, so a client's own clock need not agree" }),
+  proxy: Type.String({ description: 'where it serves clients, host:port' }),
+  admin: Type.String({ description: 'its admin API, host:port' }),
+  workers: Type.Integer({ description: 'data-plane workers serving now (those that reported their counters)' }),
+});
+export type StatusView = Static<typeof StatusViewSchema>;

@@ -258,7 +258,7 @@ export class ServiceRuntime {
         type: 'requests_rescued',
         service: this.name,
         address: peer.address,
-        detail: `${rescued} requests waiting on ${peer.address} re-sent (${detail})`,
+        detail: `${rescued} ${rescued === 1 ? 'request' : 'requests'} waiting on ${peer.address} re-sent (${detail})`,
       });
     }
   }

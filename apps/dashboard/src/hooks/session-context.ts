@@ -5,9 +5,14 @@ import type { ServiceHistory } from '../lib/history.js';
 
 export interface Session {
   token: string;
+  /** The token's name, as the server records it for the changes made with it. */
+  name: string;
   role: Role;
   api: ApiClient;
   history: ServiceHistory;
+  /** The token is kept on this browser (localStorage), not only for this tab. */
+  remembered: boolean;
+  setRemembered: (remember: boolean) => void;
   signOut: () => void;
 }
 

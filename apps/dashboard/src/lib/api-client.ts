@@ -1,4 +1,16 @@
-import type { ApiError, EventList, FleetView, PeerAction, PeerView, Role, ServiceInput, ServiceList, ServiceView } from '@podgate/protocol';
+import type {
+  ApiError,
+  EventList,
+  FleetView,
+  PeerAction,
+  PeerView,
+  Role,
+  ServiceInput,
+  ServiceList,
+  ServiceView,
+  SessionView,
+  StatusView,
+} from '@podgate/protocol';
 
 /*
  * The admin API over fetch, same origin (/api/v1/...). Every failure becomes an ApiRequestError
@@ -46,8 +58,10 @@ export interface ApiClient {
   peerAction(service: string, address: string, action: PeerAction): Promise<PeerView>;
   events(since: number, limit: number): Promise<EventList>;
   fleet(): Promise<FleetView>;
-  /** operator or viewer, found without changing anything (see detectRole). */
-  role(): Promise<Role>;
+  /** The token's name and role (GET /session). */
+  session(): Promise<{ name: string; role: Role }>;
+  /** The podgate instance the page talks to: version, uptime, addresses, workers (GET /status). */
+  status(): Promise<StatusView>;
 }
 
 export function createApiClient(token: string, fetchImpl: FetchLike = (input, init) => fetch(input, init)): ApiClient {
@@ -95,17 +109,11 @@ export function createApiClient(token: string, fetchImpl: FetchLike = (input, in
     peerAction: (service, address, action) => json<PeerView>('POST', `/services/${enc(service)}/peers/${enc(address)}/${action}`),
     events: (since, limit) => json<EventList>('GET', `/events?since=${since}&limit=${limit}`),
     fleet: () => json<FleetView>('GET', '/fleet'),
-    role: async () => detectRole(await call('POST', '/services', {}), failure),
+    session: async () => {
+      const { name, role } = await json<SessionView>('GET', '/session');
+      // The schema's union of literals reads as `string` here: a role this build does not know gets the least rights.
+      return { name, role: role === 'operator' ? 'operator' : 'viewer' };
+    },
+    status: () => json<StatusView>('GET', '/status'),
   };
-}
-
-/**
- * There is no "who am I" route. An empty body sent to POST /services is refused by validation
- * (400) once the role check passed, and by the role check (403) for a viewer; either way nothing
- * is created. Anything else (401: the token is wrong) is an error.
- */
-export async function detectRole(response: Response, failure: (r: Response) => Promise<ApiRequestError>): Promise<Role> {
-  if (response.status === 400) return 'operator';
-  if (response.status === 403) return 'viewer';
-  throw await failure(response);
 }

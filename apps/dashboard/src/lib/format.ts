@@ -88,6 +88,11 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : fixed(value, value < 10 ? 1 : 0)} ${BYTE_UNITS[unit]}`;
 }
 
+/** A count with its noun: `1 pod`, `4 pods`, `0 workers`. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 /** A per-second rate: `0`, `0.3`, `12.5`, `250`, `1.2k`. */
 export function formatRate(perSecond: number | null): string {
   if (perSecond === null || !Number.isFinite(perSecond)) return '–';
@@ -124,4 +129,10 @@ export function formatDateTime(at: number): string {
   const d = new Date(at);
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatClock(at)}`;
+}
+
+/** An event's time: `14:03:27` on the day of `now`, `2025-03-04 14:03:27` before it (the browser's time zone). */
+export function formatEventTime(at: number, now: number): string {
+  const full = formatDateTime(at);
+  return full.slice(0, 10) === formatDateTime(now).slice(0, 10) ? formatClock(at) : full;
 }

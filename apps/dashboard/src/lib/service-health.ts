@@ -1,4 +1,4 @@
-import type { DnsView, EventView, PeerState, ServiceView } from '@podgate/protocol';
+import type { DnsView, EventView, PeerState, PeerView, RouteConfig, ServiceView } from '@podgate/protocol';
 
 /*
  * What the overview says about a service at a glance: its pods by state and what is wrong with
@@ -70,6 +70,15 @@ export function repeatText(event: EventView, clock: (at: number) => string): str
   return event.lastAt === undefined ? `×${event.count}` : `×${event.count}, last ${clock(event.lastAt)}`;
 }
 
+/**
+ * An event's state: `→ ejected` for a move. A pod gone from DNS moves nowhere: its `state` is the one
+ * it had when it left, so `was ejected` (it read `peer_removed … → ejected`).
+ */
+export function eventStateText(event: Pick<EventView, 'type' | 'state'>): string | null {
+  if (event.state === undefined) return null;
+  return event.type === 'peer_removed' ? `was ${event.state}` : `→ ${event.state}`;
+}
+
 /** Problems, most serious first; empty for a healthy service (or one still resolving for the first time). */
 export function serviceProblems(service: ServiceView): Problem[] {
   const problems: Problem[] = [];
@@ -88,3 +97,19 @@ export function serviceProblems(service: ServiceView): Problem[] {
 
 /** Peers that on-call looks at first: out of rotation by ejection or drain. */
 export const OUT_OF_ROTATION: ReadonlySet<string> = new Set<PeerState>(['ejected', 'draining', 'drained']);
+
+/**
+ * When a peer out of rotation comes back: at its automatic return (`at`), when an operator restores
+ * it (a drain or an ejection by hand has no return time), or nothing to say (null). The pods table
+ * and the ejected peers say the same.
+ */
+export function peerReturn(peer: Pick<PeerView, 'returnsAt' | 'hold'>): { at: number } | { text: string } | null {
+  if (peer.returnsAt !== null) return { at: peer.returnsAt };
+  if (peer.hold !== null) return { text: 'when restored' };
+  return null;
+}
+
+/** A route as requests match it: `api.example.com/recognize`, or the path alone when any host will do. */
+export function routeText(route: Pick<RouteConfig, 'host' | 'pathPrefix'>): { target: string; anyHost: boolean } {
+  return route.host === undefined ? { target: route.pathPrefix, anyHost: true } : { target: `${route.host}${route.pathPrefix}`, anyHost: false };
+}

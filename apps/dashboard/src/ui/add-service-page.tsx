@@ -20,18 +20,19 @@ interface FieldSpec {
   field: ServiceFormField;
   label: string;
   hint: string;
-  placeholder: string;
+  /** Shown in the hint, not as a placeholder: grey text in the box reads as a value already filled in. */
+  example: string | null;
   inputMode?: 'numeric';
 }
 
 const PORT = serviceOwnFields.port;
 
 const FIELDS: FieldSpec[] = [
-  { field: 'name', label: 'Name', hint: `a-z, 0-9 and '-', at most ${SERVICE_NAME_MAX} characters`, placeholder: 'image-lobby' },
-  { field: 'dnsName', label: 'DNS name', hint: "the headless Service's name; one pod per address", placeholder: 'image-lobby.cloud.svc.cluster.local' },
-  { field: 'port', label: 'Port', hint: `the port the pods listen on, ${PORT.min}-${PORT.max}`, placeholder: '8080', inputMode: 'numeric' },
-  { field: 'pathPrefix', label: 'Path prefix', hint: 'requests whose path starts with this go to the service', placeholder: '/' },
-  { field: 'host', label: 'Host', hint: 'optional: only requests for this Host header (no port, no wildcard)', placeholder: 'api.example.com' },
+  { field: 'name', label: 'Name', hint: `a-z, 0-9 and '-', at most ${SERVICE_NAME_MAX} characters`, example: 'image-lobby' },
+  { field: 'dnsName', label: 'DNS name', hint: "the headless Service's name; one pod per address", example: 'image-lobby.cloud.svc.cluster.local' },
+  { field: 'port', label: 'Port', hint: `the port the pods listen on, ${PORT.min}-${PORT.max}`, example: '8080', inputMode: 'numeric' },
+  { field: 'pathPrefix', label: 'Path prefix', hint: 'requests whose path starts with this go to the service; / for all', example: null },
+  { field: 'host', label: 'Host', hint: 'optional: only requests for this Host header (no port, no wildcard)', example: 'api.example.com' },
 ];
 
 const LABELS = Object.fromEntries(FIELDS.map((f) => [f.field, f.label])) as Record<ServiceFormField, string>;
@@ -93,7 +94,7 @@ export function AddServicePage() {
         <h2 id="add-service-title" className="visually-hidden">
           New service
         </h2>
-        {FIELDS.map(({ field, label, hint, placeholder, inputMode }) => {
+        {FIELDS.map(({ field, label, hint, example, inputMode }) => {
           const error = errors[field];
           return (
             <div key={field} className={`field${error === undefined ? '' : ' has-error'}`}>
@@ -102,7 +103,6 @@ export function AddServicePage() {
                 id={`field-${field}`}
                 name={field}
                 value={values[field]}
-                placeholder={placeholder}
                 inputMode={inputMode}
                 autoComplete="off"
                 spellCheck={false}
@@ -123,6 +123,11 @@ export function AddServicePage() {
               />
               <p id={`${field}-hint`} className="hint">
                 {hint}
+                {example !== null && (
+                  <>
+                    , e.g. <code>{example}</code>
+                  </>
+                )}
               </p>
               <p id={`${field}-error`} className="field-error" aria-live="polite">
                 {error ?? ''}

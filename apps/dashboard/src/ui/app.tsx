@@ -1,48 +1,44 @@
-import type { ServiceView } from '@podgate/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { createApiClient, errorMessage, isApiRequestError } from '../lib/api-client.js';
-import { servicesKey, sortServices } from '../lib/feed-cache.js';
-import { ServiceHistory } from '../lib/history.js';
-import { forgetToken, storeToken, takeToken } from '../lib/session.js';
+import { browserTokenStores } from '../hooks/browser-storage.js';
 import { SessionContext, type Session } from '../hooks/session-context.js';
+import { createApiClient, errorMessage, isApiRequestError } from '../lib/api-client.js';
+import { ServiceHistory } from '../lib/history.js';
+import { forgetToken, storeToken, takeToken, type StoredToken } from '../lib/session.js';
 import { Shell } from './shell.js';
 import { SignIn } from './sign-in.js';
 
-function initialToken(): string | null {
-  try {
-    return takeToken({ location: window.location, history: window.history, storage: window.sessionStorage });
-  } catch {
-    return null; // sessionStorage can be disabled; the form still works for this page's life.
-  }
-}
+const initialToken = (): StoredToken | null => takeToken({ location: window.location, history: window.history, stores: browserTokenStores() });
 
 /** Sign-in, then the dashboard for the token's role. */
 export function App() {
   const client = useQueryClient();
-  const [token, setToken] = useState<string | null>(initialToken);
+  const [stored, setStored] = useState<StoredToken | null>(initialToken);
   const [refusal, setRefusal] = useState<string | null>(null);
+  const token = stored?.token ?? null;
+  const remembered = stored?.remembered ?? false;
 
-  const signIn = useCallback((next: string) => {
-    try {
-      storeToken(window.sessionStorage, next);
-    } catch {
-      // Kept in memory only.
-    }
+  const signIn = useCallback((next: string, remember: boolean) => {
+    storeToken(browserTokenStores(), next, remember);
     setRefusal(null);
-    setToken(next);
+    setStored({ token: next, remembered: remember });
   }, []);
+
+  const setRemembered = useCallback(
+    (remember: boolean) => {
+      if (token === null) return;
+      storeToken(browserTokenStores(), token, remember);
+      setStored({ token, remembered: remember });
+    },
+    [token],
+  );
 
   const signOut = useCallback(
     (reason: string | null = null) => {
-      try {
-        forgetToken(window.sessionStorage);
-      } catch {
-        // Nothing stored.
-      }
+      forgetToken(browserTokenStores());
       client.clear();
       setRefusal(reason);
-      setToken(null);
+      setStored(null);
     },
     [client],
   );
@@ -66,7 +62,7 @@ export function App() {
     };
   }, [client, token, signOut]);
 
-  // Who the token is: a first read of the services (at least viewer), then the role probe.
+  // Who the token is (GET /session): its name and role, asked without changing anything.
   const who = useQuery({
     queryKey: ['session', token],
     enabled: token !== null,
@@ -74,18 +70,19 @@ export function App() {
     retry: false,
     queryFn: async () => {
       const api = createApiClient(token ?? '');
-      const services = await api.listServices();
-      const role = await api.role();
-      client.setQueryData<ServiceView[]>(servicesKey, (old) => old ?? sortServices(services));
-      return { api, role };
+      return { api, ...(await api.session()) };
     },
   });
 
-  const api = who.data?.api;
-  const role = who.data?.role;
+  const me = who.data;
+  // The history lives as long as the token: a change of the remember setting keeps the charts.
+  const history = useMemo(() => (token === null ? null : new ServiceHistory()), [token]);
   const session = useMemo<Session | null>(
-    () => (token === null || api === undefined || role === undefined ? null : { token, api, role, history: new ServiceHistory(), signOut: () => signOut() }),
-    [token, api, role, signOut],
+    () =>
+      token === null || me === undefined || history === null
+        ? null
+        : { token, name: me.name, role: me.role, api: me.api, history, remembered, setRemembered, signOut: () => signOut() },
+    [token, me, history, remembered, setRemembered, signOut],
   );
 
   if (token === null) return <SignIn onSignIn={signIn} refusal={refusal} />;

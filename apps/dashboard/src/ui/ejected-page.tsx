@@ -10,6 +10,7 @@ import { OUT_OF_ROTATION } from '../lib/service-health.js';
 import { StateBadge } from './badges.js';
 import { ErrorAlert } from './error-alert.js';
 import { PeerProvenance } from './peer-provenance.js';
+import { PeerReturns } from './peer-returns.js';
 import { RelativeTime } from './relative-time.js';
 
 interface Row {
@@ -50,7 +51,9 @@ const EjectedRow = memo(
         <td>
           <RelativeTime at={peer.since} />
         </td>
-        <td>{peer.returnsAt === null ? <span className="muted">{peer.hold === null ? '–' : 'when restored'}</span> : <RelativeTime at={peer.returnsAt} />}</td>
+        <td data-testid="peer-returns">
+          <PeerReturns peer={peer} />
+        </td>
         {onRestore !== null && (
           <td>
             <button type="button" onClick={() => onRestore(service, peer.address)}>

@@ -6,29 +6,47 @@ import { useEvents } from '../hooks/use-services.js';
 import { errorMessage } from '../lib/api-client.js';
 import { eventsKey, mergeEvents } from '../lib/feed-cache.js';
 import { olderPage } from '../lib/event-pages.js';
-import { formatDateTime } from '../lib/format.js';
+import { formatDateTime, formatEventTime } from '../lib/format.js';
 import { serviceHref } from '../lib/hash-route.js';
-import { repeatText } from '../lib/service-health.js';
+import { eventStateText, repeatText } from '../lib/service-health.js';
 
 const PAGE = 100;
 
+// Red for what needs a person, amber for what is worth a look if it repeats, plain for routine:
+// the server's `level` (a rollout's ejections are routine). The palette's colours, inline.
+const LEVEL_STYLE: Record<string, { color: string }> = { notice: { color: 'var(--warn)' }, alert: { color: 'var(--bad)' } };
+const LEVEL_WORDS: Record<string, string> = { notice: 'worth a look if it repeats', alert: 'needs a person' };
+
 const EventRow = memo(function EventRow({ event }: { event: EventView }) {
+  const words = LEVEL_WORDS[event.level];
   return (
-    <tr>
+    <tr data-level={event.level}>
       <td>
-        <time dateTime={new Date(event.at).toISOString()}>{formatDateTime(event.at)}</time>
+        {/* Today's events by the clock alone: the date would take Detail's room on every line. */}
+        <time dateTime={new Date(event.at).toISOString()} title={formatDateTime(event.at)}>
+          {formatEventTime(event.at, Date.now())}
+        </time>
       </td>
       <td>
-        <span className="event-type">{event.type}</span>
+        <span className="event-type" style={LEVEL_STYLE[event.level]}>
+          {event.type}
+        </span>
+        {words !== undefined && (
+          <div className="sub" style={LEVEL_STYLE[event.level]}>
+            {words}
+          </div>
+        )}
       </td>
-      <td>{event.service === '' ? <span className="muted">–</span> : <a href={serviceHref(event.service)}>{event.service}</a>}</td>
-      <td>{event.address === undefined ? <span className="muted">–</span> : <code>{event.address}</code>}</td>
+      <td>
+        {event.service === '' ? <span className="muted">–</span> : <a href={serviceHref(event.service)}>{event.service}</a>}
+        {event.address !== undefined && (
+          <div className="sub">
+            <code>{event.address}</code>
+          </div>
+        )}
+      </td>
       <td>{event.actor ?? <span className="muted">–</span>}</td>
-      <td>
-        {[event.state === undefined ? null : `→ ${event.state}`, event.reason, event.detail, repeatText(event, formatDateTime)]
-          .filter((x) => x !== null && x !== undefined)
-          .join(' · ')}
-      </td>
+      <td>{[eventStateText(event), event.reason, event.detail, repeatText(event, formatDateTime)].filter((x) => x !== null && x !== undefined).join(' · ')}</td>
     </tr>
   );
 });
@@ -67,13 +85,12 @@ export function EventsPage() {
       <p className="muted">Pods added and removed, ejections and returns, DNS failures, and every operator action with who did it.</p>
       {list === undefined && <p aria-busy="true">Waiting for the live feed…</p>}
       <div className="table-wrap">
-        <table aria-label="Events" className="data">
+        <table aria-label="Events" className="data events">
           <thead>
             <tr>
               <th scope="col">Time</th>
               <th scope="col">Type</th>
-              <th scope="col">Service</th>
-              <th scope="col">Address</th>
+              <th scope="col">Service and pod</th>
               <th scope="col">Actor</th>
               <th scope="col">Detail</th>
             </tr>

@@ -1,6 +1,7 @@
 import { useServices } from '../hooks/use-services.js';
 import { useCanOperate } from '../hooks/session-context.js';
 import { errorMessage } from '../lib/api-client.js';
+import { plural } from '../lib/format.js';
 import { serviceProblems } from '../lib/service-health.js';
 import { ServiceRow } from './service-row.js';
 
@@ -10,6 +11,7 @@ export function OverviewPage() {
   const list = services.data;
 
   const troubled = list?.filter((s) => serviceProblems(s).length > 0).length ?? 0;
+  const pods = list?.reduce((n, s) => n + s.peers.length, 0) ?? 0;
 
   return (
     <>
@@ -17,7 +19,7 @@ export function OverviewPage() {
         <h1>Services</h1>
         {list !== undefined && (
           <p className="muted">
-            {list.length} {list.length === 1 ? 'service' : 'services'}, {list.reduce((n, s) => n + s.peers.length, 0)} pods
+            {plural(list.length, 'service')}, {plural(pods, 'pod')}
             {troubled > 0 && <strong className="warn-text"> · {troubled} need attention</strong>}
           </p>
         )}

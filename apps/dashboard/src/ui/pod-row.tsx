@@ -4,6 +4,7 @@ import { formatLatency, formatRate } from '../lib/format.js';
 import type { PeerRates } from '../lib/rates.js';
 import { StateBadge } from './badges.js';
 import { PeerProvenance } from './peer-provenance.js';
+import { PeerReturns } from './peer-returns.js';
 import { RelativeTime } from './relative-time.js';
 
 interface Props {
@@ -35,7 +36,7 @@ function Errors({ errors }: { errors: Readonly<Record<string, number>> }) {
   const entries = Object.entries(errors).filter(([, n]) => n > 0);
   if (entries.length === 0) return <span className="muted">0</span>;
   return (
-    <ul className="inline-list">
+    <ul className="inline-list errors-list">
       {entries.map(([cause, n]) => (
         <li key={cause}>
           <code>{cause}</code> {n}
@@ -70,25 +71,29 @@ export const PodRow = memo(function PodRow({ peer, rates, self, canOperate, onAc
         )}
       </td>
       <td className="num">{peer.retries}</td>
-      <td className="num">{peer.ejections}</td>
+      <td className="num" data-testid="pod-ejections">
+        {peer.ejections}
+      </td>
       <td className="num">{formatLatency(peer.latencyMs?.p99 ?? null)}</td>
-      <td>
-        <RelativeTime at={peer.returnsAt} />
+      <td data-testid="pod-returns">
+        <PeerReturns peer={peer} />
       </td>
       {canOperate && (
         <td className="actions">
-          {(['drain', 'eject', 'restore'] as const).map((action) => (
-            <button
-              key={action}
-              type="button"
-              className={action === 'restore' ? undefined : 'danger-outline'}
-              disabled={!actionApplies(peer, action)}
-              onClick={() => onAction(peer.address, action)}
-              title={`${ACTION_LABELS[action]} ${peer.address}`}
-            >
-              {ACTION_LABELS[action]}
-            </button>
-          ))}
+          <div className="action-buttons">
+            {(['drain', 'eject', 'restore'] as const).map((action) => (
+              <button
+                key={action}
+                type="button"
+                className={action === 'restore' ? undefined : 'danger-outline'}
+                disabled={!actionApplies(peer, action)}
+                onClick={() => onAction(peer.address, action)}
+                title={`${ACTION_LABELS[action]} ${peer.address}`}
+              >
+                {ACTION_LABELS[action]}
+              </button>
+            ))}
+          </div>
         </td>
       )}
     </tr>

@@ -2,13 +2,18 @@ import type { EventView } from '@podgate/protocol';
 import { memo, useMemo, useState } from 'react';
 import { useEvents } from '../hooks/use-services.js';
 import { formatClock, formatDateTime } from '../lib/format.js';
-import { repeatText } from '../lib/service-health.js';
+import { eventStateText, repeatText } from '../lib/service-health.js';
 
 const SHOWN = 50;
 
-/** Short words for the kinds of events, as a rollout goes. */
-function tone(type: EventView['type']): string {
-  switch (type) {
+/**
+ * An event's colour: red for what needs a person, amber for what is worth a look if it repeats
+ * (the server's `level`), then by kind: a rollout's routine ejections are not failures.
+ */
+function tone(event: EventView): string {
+  if (event.level === 'alert') return 'bad';
+  if (event.level === 'notice') return 'notice';
+  switch (event.type) {
     case 'peer_added':
     case 'peer_returned':
     case 'peer_restored':
@@ -16,12 +21,6 @@ function tone(type: EventView['type']): string {
     case 'panic_left':
     case 'dns_recovered':
       return 'good';
-    case 'peer_ejected':
-    case 'dns_failed':
-    case 'dns_empty':
-    case 'dns_emptied':
-    case 'panic_entered':
-      return 'bad';
     case 'operator_action':
       return 'operator';
     default:
@@ -29,16 +28,22 @@ function tone(type: EventView['type']): string {
   }
 }
 
+// The stylesheet has no amber tone for timeline items, nor a red text: the palette's colours, inline.
+const NOTICE_STYLE = { borderLeftColor: 'var(--warn)' } as const;
+const ALERT_TEXT_STYLE = { color: 'var(--bad)' } as const;
+
 const TimelineItem = memo(function TimelineItem({ event }: { event: EventView }) {
   const repeated = repeatText(event, formatClock);
+  const stateText = eventStateText(event);
   return (
-    <li className={`timeline-item tone-${tone(event.type)}`}>
+    <li className={`timeline-item tone-${tone(event)}`} style={event.level === 'notice' ? NOTICE_STYLE : undefined} data-level={event.level}>
       <time dateTime={new Date(event.at).toISOString()} title={formatDateTime(event.at)}>
         {formatClock(event.at)}
       </time>
       <span className="event-type">{event.type}</span>
+      {event.level === 'alert' && <strong style={ALERT_TEXT_STYLE}>needs a person</strong>}
       {event.address !== undefined && <code>{event.address}</code>}
-      {event.state !== undefined && <span className="muted">→ {event.state}</span>}
+      {stateText !== null && <span className="muted">{stateText}</span>}
       {event.reason !== undefined && <span className="reason">{event.reason}</span>}
       {event.actor !== undefined && <span className="actor">by {event.actor}</span>}
       {event.detail !== undefined && <span className="muted detail">{event.detail}</span>}

@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { usePoints } from '../hooks/use-history.js';
+import { maxOf, valueScale } from '../lib/chart-scale.js';
 import { formatClock, formatLatency, formatRate, timeTicks } from '../lib/format.js';
 import type { ServicePoint } from '../lib/rates.js';
 
@@ -23,6 +24,7 @@ const SmallChart = memo(function SmallChart({ spec, points }: { spec: ChartSpec;
   const last = data.at(-1)?.value ?? null;
   const from = data[0]?.at ?? 0;
   const to = data.at(-1)?.at ?? 0;
+  const y = valueScale(maxOf(data.map((d) => d.value)));
   return (
     <figure className="chart card">
       <figcaption>
@@ -36,7 +38,7 @@ const SmallChart = memo(function SmallChart({ spec, points }: { spec: ChartSpec;
             <LineChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
               <XAxis dataKey="at" type="number" domain={[from, to]} ticks={timeTicks(from, to)} tickFormatter={formatClock} tick={{ fontSize: 11 }} />
-              <YAxis width={48} tick={{ fontSize: 11 }} tickFormatter={(v: number) => spec.format(v)} allowDecimals />
+              <YAxis width={52} domain={[0, y.top]} ticks={y.ticks} interval={0} tick={{ fontSize: 11 }} tickFormatter={(v: number) => spec.format(v)} />
               <Tooltip labelFormatter={(v) => formatClock(Number(v))} formatter={(v) => [typeof v === 'number' ? spec.format(v) : '–', spec.title]} />
               <Line type="linear" dataKey="value" stroke={spec.color} dot={false} isAnimationActive={false} strokeWidth={2} connectNulls={false} />
             </LineChart>
@@ -47,7 +49,10 @@ const SmallChart = memo(function SmallChart({ spec, points }: { spec: ChartSpec;
   );
 });
 
-/** The service's last five minutes: req/s, errors/s, retries/s and p99. */
+/**
+ * The service's last five minutes: req/s, errors/s, retries/s and p99. The chart library is most of
+ * the page's code: this file is loaded on the first service page (lazy-service-charts.tsx), not with the page.
+ */
 export function ServiceCharts({ name }: { name: string }) {
   const points = usePoints(name);
   return (

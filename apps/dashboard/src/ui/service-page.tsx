@@ -8,14 +8,14 @@ import { usePeerAction } from '../hooks/use-peer-action.js';
 import { useRemoveService } from '../hooks/use-remove-service.js';
 import { useService } from '../hooks/use-services.js';
 import { errorMessage, isApiRequestError } from '../lib/api-client.js';
-import { dnsCondition, noPodsText, serviceProblems } from '../lib/service-health.js';
+import { dnsCondition, noPodsText, routeText, serviceProblems } from '../lib/service-health.js';
 import { ProblemBadges } from './badges.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { DnsStatus } from './dns-status.js';
 import { ErrorAlert } from './error-alert.js';
+import { LazyServiceCharts } from './lazy-service-charts.js';
 import { PodRow } from './pod-row.js';
 import { RolloutTimeline } from './rollout-timeline.js';
-import { ServiceCharts } from './service-charts.js';
 
 const VERB: Record<PeerAction, string> = { drain: 'Drain', eject: 'Eject', restore: 'Restore' };
 
@@ -50,9 +50,12 @@ export function ServicePage({ name }: { name: string }) {
     return (
       <>
         <h1>{name}</h1>
-        <p role="alert" className="alert">
-          There is no service named {name} (any more). <a href="#/">Back to the overview</a>.
-        </p>
+        <div role="alert" className="alert">
+          {/* One child: the alert is a flex box, whose gap would stand between the link and the full stop. */}
+          <p>
+            There is no service named {name} (any more). <a href="#/">Back to the overview</a>.
+          </p>
+        </div>
       </>
     );
   }
@@ -97,11 +100,17 @@ export function ServicePage({ name }: { name: string }) {
         <div>
           <dt>Routes</dt>
           <dd>
-            {view.routes.map((r) => (
-              <code key={`${r.host ?? ''} ${r.pathPrefix}`} className="route">
-                {r.host === undefined ? r.pathPrefix : `${r.host}${r.pathPrefix}`}
-              </code>
-            ))}
+            <ul className="inline-list routes" aria-label="Routes">
+              {view.routes.map((r) => {
+                const { target, anyHost } = routeText(r);
+                return (
+                  <li key={`${r.host ?? ''} ${r.pathPrefix}`}>
+                    <code className="route">{target}</code>
+                    {anyHost && <span className="muted"> any host</span>}
+                  </li>
+                );
+              })}
+            </ul>
           </dd>
         </div>
         <div>
@@ -130,7 +139,7 @@ export function ServicePage({ name }: { name: string }) {
         <p className={dnsCondition(view.dns) === 'failing' ? 'warn-text' : 'muted'}>No pods: {noPodsText(view.dns, view.dnsName)}</p>
       ) : null}
       <div className="table-wrap">
-        <table aria-label="Pods" className="data">
+        <table aria-label="Pods" className="data pods">
           <thead>
             <tr>
               <th scope="col">Address</th>
@@ -164,7 +173,7 @@ export function ServicePage({ name }: { name: string }) {
         </table>
       </div>
 
-      <ServiceCharts name={view.name} />
+      <LazyServiceCharts name={view.name} />
       <RolloutTimeline service={view.name} />
 
       {pending !== null && (

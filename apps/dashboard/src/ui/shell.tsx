@@ -7,6 +7,7 @@ import { AddServicePage } from './add-service-page.js';
 import { EjectedPage } from './ejected-page.js';
 import { EventsPage } from './events-page.js';
 import { FleetBanner } from './fleet-banner.js';
+import { InstanceBar } from './instance-bar.js';
 import { InstancesPage } from './instances-page.js';
 import { LiveStatus } from './live-status.js';
 import { OverviewPage } from './overview-page.js';
@@ -83,7 +84,8 @@ export function Shell() {
           <nav aria-label="Main">
             <ul>
               {NAV.filter((n) => operator || !n.operatorOnly).map((n) => {
-                const current = route.page === n.page || (n.page === 'overview' && route.page === 'service');
+                // A service page is none of these: the overview is one click back, not where the page is.
+                const current = route.page === n.page;
                 return (
                   <li key={n.page}>
                     <a href={n.href} aria-current={current ? 'page' : undefined}>
@@ -96,14 +98,15 @@ export function Shell() {
           </nav>
           <div className="topbar-end">
             <LiveStatus status={feed.status} detail={feed.detail} />
-            <span className="role" title="Your token's role">
-              {session.role}
+            <span className="role" title="Your token's name and role" data-testid="session-role">
+              {session.name} · {session.role}
             </span>
             <button type="button" onClick={session.signOut}>
               Sign out
             </button>
           </div>
         </header>
+        <InstanceBar />
         <FleetBanner />
       </div>
       <main id="main" ref={main} tabIndex={-1}>

@@ -3,11 +3,15 @@ import {
   FleetViewSchema,
   PeerViewSchema,
   ServiceInputSchema,
+  SessionViewSchema,
+  StatusViewSchema,
   ServiceListSchema,
   ServiceViewSchema,
   type PeerAction,
   type Role,
   type ServiceInput,
+  type SessionView,
+  type StatusView,
 } from '@podgate/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from './auth.js';
@@ -27,14 +31,48 @@ declare module 'fastify' {
 }
 
 /** Set by the auth hook before any route with a `role` runs. */
-function actor(request: FastifyRequest): string {
+function principalOf(request: FastifyRequest): Principal {
   const principal: Principal | null = request.principal;
   if (principal === null) throw new Error('admin route ran without a principal');
-  return principal.name;
+  return principal;
+}
+
+const actor = (request: FastifyRequest): string => principalOf(request).name;
+
+/** This instance as the fleet view names it (a lone instance's view holds only itself), and its workers. */
+function statusOf(control: ControlApi, now: number): StatusView {
+  const fleet = control.fleet();
+  const self = fleet.instances.find((i) => i.self) ?? fleet.instances.find((i) => i.id === fleet.self);
+  const startedAt = self?.startedAt ?? 0;
+  return {
+    id: fleet.self,
+    version: self?.version ?? '',
+    startedAt,
+    uptimeMs: startedAt === 0 ? 0 : Math.max(0, now - startedAt),
+    proxy: self?.proxy ?? '',
+    admin: self?.admin ?? '',
+    workers: control.workerStats().length,
+  };
 }
 
 /** The REST routes over services, peers and events; registered under /api/v1. */
 export function registerApiRoutes(app: FastifyInstance, control: ControlApi): void {
+  // Any valid token: the dashboard learns its role here rather than by trying a change.
+  app.get('/session', {
+    config: { role: 'viewer' },
+    schema: { response: { 200: SessionViewSchema, ...errorReplies } },
+    handler: async (request): Promise<SessionView> => {
+      const { name, role } = principalOf(request);
+      return { name, role };
+    },
+  });
+
+  app.get('/status', {
+    config: { role: 'viewer' },
+    schema: { response: { 200: StatusViewSchema, ...errorReplies } },
+    handler: async (): Promise<StatusView> => statusOf(control, Date.now()),
+  });
+
   app.get('/services', {
     config: { role: 'viewer' },
     schema: { response: { 200: ServiceListSchema, ...errorReplies } },
