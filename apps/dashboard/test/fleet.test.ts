@@ -3,7 +3,7 @@ import { adminHref, ejectedByText, fleetStateLabel, formatUptime, heldByText, is
 import { fleet, peer } from './fixtures.js';
 
 const SELF = 'host:8080';
-const held = (hold: 'drain' | 'eject', instance: string | null) => peer('10.0.0.7:8080', { hold, heldBy: { actor: 'alice', instance, at: 5_000 } });
+const held = (hold: 'drain' | 'eject', instance: string | null) => peer('127.10.0.7:8080', { hold, heldBy: { actor: 'alice', instance, at: 5_000 } });
 
 describe('who held a peer', () => {
   it('names the actor and the instance a drain went through', () => {
@@ -24,18 +24,18 @@ describe('who held a peer', () => {
   });
 
   it('says nothing for a peer nobody held', () => {
-    expect(heldByText(peer('10.0.0.7:8080'), SELF)).toBeNull();
+    expect(heldByText(peer('127.10.0.7:8080'), SELF)).toBeNull();
   });
 });
 
 describe('whose evidence ejected a peer', () => {
   it('names the other instance', () => {
-    expect(ejectedByText(peer('10.0.0.7:8080', { state: 'ejected', ejectedBy: 'host:8081' }), SELF)).toBe("ejected on host:8081's evidence");
+    expect(ejectedByText(peer('127.10.0.7:8080', { state: 'ejected', ejectedBy: 'host:8081' }), SELF)).toBe("ejected on host:8081's evidence");
   });
 
   it("says nothing for this instance's own evidence or none", () => {
-    expect(ejectedByText(peer('10.0.0.7:8080', { state: 'ejected', ejectedBy: null }), SELF)).toBeNull();
-    expect(ejectedByText(peer('10.0.0.7:8080', { state: 'ejected', ejectedBy: SELF }), SELF)).toBeNull();
+    expect(ejectedByText(peer('127.10.0.7:8080', { state: 'ejected', ejectedBy: null }), SELF)).toBeNull();
+    expect(ejectedByText(peer('127.10.0.7:8080', { state: 'ejected', ejectedBy: SELF }), SELF)).toBeNull();
   });
 });
 
