@@ -152,6 +152,8 @@ export class FleetLink {
     const [version] = reply as [number, string];
     const record = JSON.parse(`{"version":${version},${body.slice(1)}`) as FleetRecord;
     this.highest = Math.max(this.highest, version);
+    // The writer has applied it (or is about to): its version shows at once, not when the stream echoes it.
+    this.publishVersion();
     return record;
   }
 

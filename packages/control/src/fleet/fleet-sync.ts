@@ -42,6 +42,8 @@ export class FleetSync {
   /** Peers ejected here on another instance's hint: which instance, and when (the peer's `since`). */
   private readonly hinted = new Map<string, { instance: string; at: number }>();
   private wasDegraded = false;
+  /** The highest version applied here (the ledger may hold later ones still queued). */
+  private applied = 0;
 
   constructor(options: FleetSyncOptions) {
     this.o = options;
@@ -65,7 +67,7 @@ export class FleetSync {
   view(): FleetView {
     const s = this.link.fleetStatus;
     const instances = this.instances.length > 0 ? this.instances : [{ ...this.o.instance, self: true }];
-    return { name: s.name, state: s.state, since: s.since, error: s.error, version: s.version, self: this.self, instances };
+    return { name: s.name, state: s.state, since: s.since, error: s.error, version: this.applied, self: this.self, instances };
   }
 
   /** Who held or ejected a peer, as the fleet's records say. */
@@ -89,7 +91,9 @@ export class FleetSync {
     const service = this.o.catalog.checkNew(input);
     const record = await this.write({ kind: 'service_added', service: service.name, input }, actor);
     if (!this.stands(record)) return this.superseded(`service ${service.name}`);
-    return this.o.catalog.addService(input, actor);
+    const view = await this.o.catalog.addService(input, actor);
+    this.markApplied(record);
+    return view;
   }
 
   async removeService(name: string, actor: string): Promise<void> {
@@ -97,6 +101,7 @@ export class FleetSync {
     const record = await this.write({ kind: 'service_removed', service: name }, actor);
     if (!this.stands(record)) return this.superseded(`service ${name}`);
     await this.o.catalog.removeService(name, actor);
+    this.markApplied(record);
   }
 
   async peerAction(service: string, address: string, action: PeerAction, actor: string): Promise<PeerView> {
@@ -104,7 +109,9 @@ export class FleetSync {
     const change: FleetChange = action === 'restore' ? { kind: 'peer_restored', service, address } : { kind: 'peer_held', service, address, hold: action };
     const record = await this.write(change, actor);
     if (!this.stands(record)) return this.superseded(`peer ${address}`);
-    return (await this.o.peerActions.apply(service, address, action, actor)) as PeerView;
+    const view = (await this.o.peerActions.apply(service, address, action, actor)) as PeerView;
+    this.markApplied(record);
+    return view;
   }
 
   /** This instance's traffic ejected a peer: the others apply it until `until`. */
@@ -136,6 +143,11 @@ export class FleetSync {
     return this.ledger.accept(record) || this.ledger.get(recordKey(record.change))?.version === record.version;
   }
 
+  /** Records at or below the version applied here are settled (applied, or overtaken by a later one). */
+  private markApplied(record: FleetRecord): void {
+    if (record.version > this.applied) this.applied = record.version;
+  }
+
   /** A change from another instance with a later version arrived while this one was written: it stands. */
   private superseded(what: string): never {
     throw new ControlError('PODGATE_CONFLICT', `${what} was changed through another instance at the same time, and that later change stands`);
@@ -161,6 +173,7 @@ export class FleetSync {
       }
       for (const record of fresh) await this.apply(record);
       if (snapshot) await this.dropUnlisted();
+      for (const record of records) this.markApplied(record);
       this.o.events.notify({ kind: 'fleet' });
     });
   }
