@@ -1,14 +1,10 @@
 import { LabPod } from '@podgate/lab';
-import { pino } from 'pino';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyServer } from '../src/index.js';
 import { BadPod } from './bad-pod.js';
-import { nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from '@podgate/lab';
+import { slowProxyOver } from './fixtures.js';
+import { nodeRequest, type ServiceOverrides } from '@podgate/lab';
 
-// Issue 5: every mechanism is measured with the slow timeouts an operator would configure, so a
-// test passes only when the mechanism (not a timeout) made it fast.
-const SLOW = { timeouts: { connectMs: 5000, responseHeaderMs: 10_000 } } satisfies ServiceOverrides;
 const SUBNET = 223;
 const PORT = 18323;
 let cleanup: (() => Promise<void>)[] = [];
@@ -17,15 +13,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function proxyOver(hosts: string[], overrides: ServiceOverrides) {
-  const proxy = new ProxyServer({ config: proxyConfig([serviceConfig('svc', PORT, { ...SLOW, ...overrides })]), logger: pino({ level: 'silent' }) });
-  const { port } = await proxy.listen();
-  cleanup.push(() => proxy.close(100));
-  proxy.setAddresses('svc', hosts);
-  const service = proxy.service('svc');
-  if (service === undefined) throw new Error('no service');
-  return { url: `http://127.0.0.1:${port}`, proxy, service, peer: (host: string) => service.table.get(`${host}:${PORT}`) };
-}
+const proxyOver = (hosts: string[], overrides: ServiceOverrides) => slowProxyOver(PORT, hosts, overrides, cleanup);
 
 async function pod(name: string, host: string): Promise<LabPod> {
   const p = await LabPod.start({ name, host, port: PORT });

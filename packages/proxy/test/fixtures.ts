@@ -39,3 +39,18 @@ export async function startHarness(
     },
   };
 }
+
+// Issue 5: every mechanism is measured with the slow timeouts an operator would configure, so a
+// test passes only when the mechanism (not a timeout) made it fast.
+const SLOW = { timeouts: { connectMs: 5000, responseHeaderMs: 10_000 } } satisfies ServiceOverrides;
+
+/** A proxy with slow timeouts over `hosts` (service `svc` on `port`); its close goes on `cleanup`. */
+export async function slowProxyOver(port: number, hosts: string[], overrides: ServiceOverrides, cleanup: (() => Promise<void>)[]) {
+  const proxy = new ProxyServer({ config: proxyConfig([serviceConfig('svc', port, { ...SLOW, ...overrides })]), logger: pino({ level: 'silent' }) });
+  const address = await proxy.listen();
+  cleanup.push(() => proxy.close(100));
+  proxy.setAddresses('svc', hosts);
+  const service = proxy.service('svc');
+  if (service === undefined) throw new Error('no service');
+  return { url: `http://127.0.0.1:${address.port}`, proxy, service, peer: (host: string) => service.table.get(`${host}:${port}`) };
+}

@@ -1,8 +1,7 @@
-import { LabPod, nodeRequest, proxyConfig, serviceConfig, type ServiceOverrides } from '@podgate/lab';
-import { pino } from 'pino';
+import { LabPod, nodeRequest, type ServiceOverrides } from '@podgate/lab';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyServer } from '../src/index.js';
 import { BadPod } from './bad-pod.js';
+import { slowProxyOver } from './fixtures.js';
 
 /*
  * How a request's tries are counted (docs/failover.md, "How tries are counted"): `retry.tries`
@@ -13,8 +12,6 @@ import { BadPod } from './bad-pod.js';
  * peer listed only once the request is under way can take only its later tries.
  */
 
-// Slow timeouts, so only the mechanism under test (not a timeout) can make a request fast.
-const SLOW = { timeouts: { connectMs: 5000, responseHeaderMs: 10_000 } } satisfies ServiceOverrides;
 const SUBNET = 233;
 const PORT = 18333;
 let cleanup: (() => Promise<void>)[] = [];
@@ -23,15 +20,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function proxyOver(hosts: string[], overrides: ServiceOverrides) {
-  const proxy = new ProxyServer({ config: proxyConfig([serviceConfig('svc', PORT, { ...SLOW, ...overrides })]), logger: pino({ level: 'silent' }) });
-  const { port } = await proxy.listen();
-  cleanup.push(() => proxy.close(100));
-  proxy.setAddresses('svc', hosts);
-  const service = proxy.service('svc');
-  if (service === undefined) throw new Error('no service');
-  return { url: `http://127.0.0.1:${port}`, proxy, service };
-}
+const proxyOver = (hosts: string[], overrides: ServiceOverrides) => slowProxyOver(PORT, hosts, overrides, cleanup);
 
 async function badPod(host: string, how: 'silent' | 'busy'): Promise<BadPod> {
   const p = await BadPod.start(host, PORT, how);
