@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectInvisible, printFailure } from './rollout-expectations.js';
+import { expectInvisible, printFailure, runRow } from './rollout-expectations.js';
 import { rowLine, runRolloutScenario, type RolloutScenario } from './rollout-scenario.js';
 
 // Issue 12, "Invisible rollouts when DNS lags": podgate's picture of the pods is late, in two ways,
@@ -35,31 +35,27 @@ function expectAllTerminated(r: { steps: ReadonlyArray<{ kind: string }> }, repl
 describe('rolling update while podgate polls DNS only every 30 s (refresh pinned, DNS up to date)', () => {
   for (const mode of MODES) {
     it(`closed loop, 32 clients, old pods die ${modeName(mode)}: no error, max < 1 s, no stalled second`, async () => {
-      const r = await runRolloutScenario({ ...PINNED, mode });
-      console.log(rowLine(`dns pinned 30s, ${mode}, closed loop`, r));
+      const r = await runRow(`dns pinned 30s, ${mode}, closed loop`, { ...PINNED, mode });
       expectAllTerminated(r, 4);
       expectInvisible(r);
     });
   }
 
   it('open loop, 500 req/s, old pods die in mixed ways: no error, max < 1 s, no stalled second', async () => {
-    const r = await runRolloutScenario({ ...PINNED, ratePerSecond: 500 });
-    console.log(rowLine('dns pinned 30s, mixed, open loop 500/s', r));
+    const r = await runRow('dns pinned 30s, mixed, open loop 500/s', { ...PINNED, ratePerSecond: 500 });
     expectAllTerminated(r, 4);
     expectInvisible(r);
   });
 
   // The issue: "with maxUnavailable 1 and DNS every 30 s, all four known pods died 6 s before the next refresh".
   it('maxUnavailable 1, maxSurge 0, old pods die in mixed ways: no error, max < 1 s, no stalled second', async () => {
-    const r = await runRolloutScenario({ ...PINNED, maxSurge: 0, maxUnavailable: 1 });
-    console.log(rowLine('dns pinned 30s, mixed, maxUnavailable 1 maxSurge 0', r));
+    const r = await runRow('dns pinned 30s, mixed, maxUnavailable 1 maxSurge 0', { ...PINNED, maxSurge: 0, maxUnavailable: 1 });
     expectAllTerminated(r, 4);
     expectInvisible(r);
   });
 
   it('8 replicas, maxSurge 2, old pods die in mixed ways: no error, max < 1 s, no stalled second', async () => {
-    const r = await runRolloutScenario({ ...PINNED, replicas: 8, maxSurge: 2 });
-    console.log(rowLine('dns pinned 30s, mixed, 8 replicas maxSurge 2', r));
+    const r = await runRow('dns pinned 30s, mixed, 8 replicas maxSurge 2', { ...PINNED, replicas: 8, maxSurge: 2 });
     expectAllTerminated(r, 8);
     expectInvisible(r);
   });
@@ -68,8 +64,12 @@ describe('rolling update while podgate polls DNS only every 30 s (refresh pinned
 describe(`rolling update behind a resolver that serves each answer ${STALE_MS / 1000} s late`, () => {
   for (const mode of MODES) {
     it(`closed loop, 32 clients, old pods die ${modeName(mode)}: no error, max < 1 s, no stalled second`, async () => {
-      const r = await runRolloutScenario({ mode, staleMs: STALE_MS, stepPauseMs: STALE_STEP_PAUSE_MS, steadyQuantile: STALE_STEADY_QUANTILE });
-      console.log(rowLine(`dns stale ${STALE_MS / 1000}s, ${mode}, closed loop`, r));
+      const r = await runRow(`dns stale ${STALE_MS / 1000}s, ${mode}, closed loop`, {
+        mode,
+        staleMs: STALE_MS,
+        stepPauseMs: STALE_STEP_PAUSE_MS,
+        steadyQuantile: STALE_STEADY_QUANTILE,
+      });
       expectAllTerminated(r, 4);
       expectInvisible(r);
     });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectInvisible } from './rollout-expectations.js';
-import { rowLine, runRolloutScenario, summary } from './rollout-scenario.js';
+import { expectInvisible, runRow } from './rollout-expectations.js';
 
 const MODES = ['graceful', 'refuse', 'blackhole', 'mixed'] as const;
 // Issue 5's matrix, closed-loop rows (32 clients POSTing 64 KiB; connect timeout 5 s, response
@@ -15,9 +14,7 @@ describe('rolling update under load: clients do not notice (closed loop, 32 clie
   for (const ttl of TTLS) {
     for (const mode of MODES) {
       it(`DNS TTL ${ttl} s, old pods die ${mode === 'mixed' ? 'in mixed ways' : `by ${mode}`}: no error, max < 1 s, no stalled second`, async () => {
-        const r = await runRolloutScenario({ mode, ttl });
-        const ejections = r.events.filter((e) => e.type === 'peer_ejected').map((e) => `${e.address} ${e.reason}`);
-        console.log(`${summary(`rollout ${mode} ttl ${ttl}s`, r)} | ejections: ${ejections.join(', ') || 'none'}`);
+        const r = await runRow(`rollout ${mode} ttl ${ttl}s`, { mode, ttl });
         expect(r.steps.filter((s) => s.kind === 'pod_closed' || s.kind === 'pod_terminating').length).toBeGreaterThanOrEqual(4);
         expectInvisible(r);
       });
@@ -30,8 +27,7 @@ describe('rolling update under load, old pods hang (frozen process, kernel still
     for (const load of HANG_LOADS) {
       const shape = 'concurrency' in load ? `closed loop, ${load.concurrency} clients` : `open loop, ${load.ratePerSecond} req/s`;
       it(`DNS TTL ${ttl} s, ${shape}, no health path: no error, max < 1 s, no stalled second`, async () => {
-        const r = await runRolloutScenario({ mode: 'hang', ttl, ...load });
-        console.log(rowLine(`rollout hang ttl ${ttl}s, ${shape}`, r));
+        const r = await runRow(`rollout hang ttl ${ttl}s, ${shape}`, { mode: 'hang', ttl, ...load });
         expect(r.steps.filter((s) => s.kind === 'pod_terminating' && s.mode === 'hang')).toHaveLength(4);
         expectInvisible(r);
       });
@@ -41,8 +37,7 @@ describe('rolling update under load, old pods hang (frozen process, kernel still
 
 describe('rolling update under load with two worker processes', () => {
   it('has zero client-visible errors in a mixed rollout with workers: 2', async () => {
-    const r = await runRolloutScenario({ mode: 'mixed', workers: 2 });
-    console.log(summary('rollout mixed, workers 2', r));
+    const r = await runRow('rollout mixed, workers 2', { mode: 'mixed', workers: 2 });
     expectInvisible(r);
   });
 });
