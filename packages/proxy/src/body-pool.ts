@@ -11,8 +11,11 @@ import type { Socket } from 'node:net';
  * Reuse is safe only when no socket still has bytes of the body to send: a pod may answer before
  * it read the whole body, and bytes still queued behind the answer would be sent from memory a
  * later request has already overwritten. undici writes a Buffer body between socket.cork() and
- * socket.uncork() and then reports onBodySent; so upstream sockets note when they are corked,
- * and a body whose socket did not take it all at once is never reused (the GC frees it).
+ * socket.uncork() and then reports onBodySent; so upstream sockets note when they are corked, and
+ * a body whose socket did not take it all at once goes back to the pool only once that socket has
+ * drained or closed (a 1 MiB body rarely fits the socket at once: dropped to the GC instead, each
+ * one was a fresh MiB outside the heap, and V8 marked the whole heap several times a second to
+ * free them).
  */
 
 const MIN_CLASS = 14; // 16 KiB
@@ -59,11 +62,13 @@ export function noteCorks(socket: Socket): void {
 }
 
 /**
- * Called from onBodySent, right after undici's uncork: true when the socket it wrote to handed
- * every byte to the kernel (nothing left queued that still reads the body's memory).
+ * Called from onBodySent, right after undici's uncork: 'flushed' when the socket it wrote to handed
+ * every byte to the kernel; the socket when some are still queued there (the body's memory is read
+ * until it drains or closes); 'unknown' when no cork was seen (never reuse that body).
  */
-export function bodyFlushed(): boolean {
+export function socketStillSending(): Socket | 'flushed' | 'unknown' {
   const socket = lastCorked;
   lastCorked = null;
-  return socket !== null && socket.writableLength === 0;
+  if (socket === null) return 'unknown';
+  return socket.writableLength === 0 ? 'flushed' : socket;
 }

@@ -1,6 +1,7 @@
 import type { Peer } from '@podgate/balancer';
 import { CONNECT_PHASE_CAUSES } from '@podgate/protocol';
 import type { Dispatcher, Pool } from 'undici';
+import type { Socket } from 'node:net';
 import { sendClientError } from './client-error.js';
 import { classifyError, statusClass, type TryFailure } from './failure.js';
 import type { ClientExchange, ExchangeOwner } from './front/client-exchange.js';
@@ -366,9 +367,10 @@ export class ProxyRequest implements ExchangeOwner {
     if (this.finished && this.openTries === 0) this.body.release();
   }
 
-  /** undici wrote the body to a socket that could not take it all at once: never reuse its memory. */
-  onBodyQueued(): void {
-    this.body.keep();
+  /** undici wrote the body to a socket that could not take it all at once (or to one it cannot name). */
+  onBodyQueued(socket: Socket | 'unknown'): void {
+    if (socket === 'unknown') this.body.keep();
+    else this.body.sendingOn(socket);
   }
 
   private reply503(): void {

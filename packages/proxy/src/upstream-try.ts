@@ -1,6 +1,6 @@
 import type { Peer } from '@podgate/balancer';
 import type { Dispatcher, Pool } from 'undici';
-import { bodyFlushed } from './body-pool.js';
+import { socketStillSending } from './body-pool.js';
 import type { ProxyRequest } from './proxy-request.js';
 
 /** Reason given to undici when podgate drops a try it no longer needs (connect-hedged, rescued, lost a hedge). */
@@ -70,7 +70,8 @@ export class UpstreamTry implements Dispatcher.DispatchHandler {
 
   /** undici wrote the body (between socket.cork and uncork): did the socket take all of it? */
   onBodySent(): void {
-    if (!bodyFlushed()) this.request.onBodyQueued();
+    const sending = socketStillSending();
+    if (sending !== 'flushed') this.request.onBodyQueued(sending);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {

@@ -4,6 +4,7 @@ import { ChunkedBodyDecoder, ChunkedFramingError, type ChunkedBodyEvents } from 
 import { asksToClose, framingProblem } from './framing-rules.js';
 import type { HttpFront } from './http-front.js';
 import { giveParser, HTTPParser, METHODS, resetParser, STOP_AFTER_HEAD, takeParser, type NodeHttpParser, type ParserError } from './node-parser.js';
+import { readsIntoBuffers, SHARED_READ_BUFFER, useReadBuffers } from './user-buffer-reads.js';
 
 // Reasons to stop reading the socket; it reads again when none is left.
 const PAUSED_BY_BODY = 1;
@@ -53,7 +54,14 @@ export class ClientConnection implements ChunkedBodyEvents {
   private readonly streamHandle: StreamHandle | null = null;
   /** The chunked body being read (by podgate, not llhttp: chunked-body.ts); null when none is. */
   private chunked: ChunkedBodyDecoder | null = null;
-  /** llhttp reports a chunked request complete as it hands it over at its head: not yet, to us. */
+  /**
+   * The Content-Length body being read straight into its reader's buffer (by podgate, past llhttp:
+   * no Buffer per read, no copy per body part); null when none is.
+   */
+  private direct: DirectBody | null = null;
+  /** The socket reads into buffers podgate hands it (user-buffer-reads.ts), once a direct body needed it. */
+  private ownBuffers = false;
+  /** llhttp reports a chunked or direct request complete as it hands it over at its head: not yet, to us. */
   private skipMessageComplete = false;
   /** A 4xx to send once the responses before it ended (a malformed or too slow request), then close. */
   private finalError: string | null = null;
@@ -212,6 +220,7 @@ export class ClientConnection implements ChunkedBodyEvents {
     if (this.refused) return;
     this.refused = true;
     this.ignoreInput = true;
+    this.direct = null;
     const partial = this.reading;
     this.reading = null;
     this.messageStart = 0;
@@ -237,17 +246,17 @@ export class ClientConnection implements ChunkedBodyEvents {
 
   private readonly onData = (data: Buffer): void => {
     if (this.ignoreInput) return;
-    if (this.chunked !== null) {
-      this.readChunked(data, 0);
+    if (this.chunked !== null || this.direct !== null) {
+      this.readBodies(data, 0);
       return;
     }
     const parser = this.parser as NodeHttpParser;
     const ret = parser.execute(data);
     if (typeof ret !== 'number') {
       if (!this.ignoreInput) this.parseError(ret);
-    } else if (this.chunked !== null) {
-      // llhttp stopped after a chunked request's head: its body starts there.
-      this.readChunked(data, ret);
+    } else if (this.chunked !== null || this.direct !== null) {
+      // llhttp stopped after the head of a body podgate reads itself: the body starts there.
+      this.readBodies(data, ret);
     } else if (this.headStartedInThisRead()) {
       this.checkRequestLine(data);
     }
@@ -259,38 +268,52 @@ export class ClientConnection implements ChunkedBodyEvents {
       if (!this.ignoreInput) this.parseError(ret);
       return;
     }
-    if (this.chunked === null && this.headStartedInThisRead()) this.checkRequestLine((this.parser as NodeHttpParser).getCurrentBuffer());
-    if (this.chunked === null || this.ignoreInput) return;
-    // llhttp stopped after a chunked request's head. The rest of this read (valid only during this
-    // callback, as node's server reads an upgrade's first bytes) and what follows come as 'data'.
+    const bodyFollows = this.chunked !== null || this.direct !== null;
+    if (!bodyFollows && this.headStartedInThisRead()) this.checkRequestLine((this.parser as NodeHttpParser).getCurrentBuffer());
+    if (!bodyFollows || this.ignoreInput) return;
+    // llhttp stopped after the head of a body podgate reads itself. The rest of this read (valid
+    // only during this callback, as node's server reads an upgrade's first bytes) and what follows
+    // come as 'data', or straight into a direct body's buffer.
     const parser = this.parser as NodeHttpParser;
     const data = parser.getCurrentBuffer();
     this.releaseHandle();
-    this.readChunked(data, ret);
+    this.readBodies(data, ret);
   };
 
   /**
-   * Reads a chunked body from `data` at `at`; once it ends, hands what follows back to llhttp
-   * (which may stop at another chunked head in it), and gives it the handle again.
+   * Reads a chunked or direct body from `data` at `at`; once it ends, hands what follows back to
+   * llhttp (which may stop at another such head in it), and gives it the handle again.
    */
-  private readChunked(data: Buffer, at: number): void {
+  private readBodies(data: Buffer, at: number): void {
     let from = at;
-    while (this.chunked !== null && !this.ignoreInput) {
+    while ((this.chunked !== null || this.direct !== null) && !this.ignoreInput) {
       let end: number;
-      try {
-        end = this.chunked.read(data, from);
-      } catch (err) {
+      const direct = this.direct;
+      if (direct !== null) {
+        end = direct.copyFrom(data, from);
+        if (end < 0) {
+          this.readStraightInto();
+          return;
+        }
+        this.direct = null;
+        this.reading?.pushBody(direct.body());
+        this.messageComplete();
+      } else {
+        try {
+          end = (this.chunked as ChunkedBodyDecoder).read(data, from);
+        } catch (err) {
+          this.chunked = null;
+          const framing = err as ChunkedFramingError;
+          this.refuse(
+            framing.tooLarge ? this.front.parseErrorReply('HPE_HEADER_OVERFLOW') : this.front.badRequestReply(`malformed chunked body: ${framing.message}`),
+            framing,
+          );
+          return;
+        }
+        if (end < 0) return;
         this.chunked = null;
-        const framing = err as ChunkedFramingError;
-        this.refuse(
-          framing.tooLarge ? this.front.parseErrorReply('HPE_HEADER_OVERFLOW') : this.front.badRequestReply(`malformed chunked body: ${framing.message}`),
-          framing,
-        );
-        return;
+        this.messageComplete();
       }
-      if (end < 0) return;
-      this.chunked = null;
-      this.messageComplete();
       if (this.ignoreInput) return;
       const parser = this.parser as NodeHttpParser;
       resetParser(parser, this.front.maxHeaderBytes);
@@ -302,8 +325,48 @@ export class ClientConnection implements ChunkedBodyEvents {
       }
       from = end + ret;
     }
-    if (this.chunked === null && !this.ignoreInput) this.consumeHandle();
+    if (this.chunked === null && this.direct === null && !this.ignoreInput) this.consumeHandle();
   }
+
+  /**
+   * The rest of a direct body comes in later reads: straight into its buffer when the socket can
+   * read into podgate's buffers, else as 'data' copied there (readBodies).
+   */
+  private readStraightInto(): void {
+    if (this.ownBuffers) return;
+    const handle = this.streamHandle;
+    // Only while the parser does not consume the handle: the socket's reads are podgate's then.
+    // The first read after this goes into the shared buffer (copied into the body's), the ones
+    // after it straight into the body's buffer (nextReadBuffer).
+    if (handle !== null && this.handle === null && readsIntoBuffers) this.ownBuffers = useReadBuffers(this.socket, handle, this.onOwnRead, this.nextReadBuffer);
+  }
+
+  /** node's read callback when the socket reads into podgate's buffers: `buffer` holds `n` new bytes. */
+  private readonly onOwnRead = (n: number, buffer: Uint8Array): void => {
+    const direct = this.direct;
+    // Any buffer but the shared one is the body's: nextReadBuffer hands out no other, and a body's
+    // reads end only with its last byte or with the connection (ignoreInput, direct null).
+    if (direct !== null && buffer !== SHARED_READ_BUFFER) {
+      direct.received(n);
+      if (!direct.done()) return;
+      this.direct = null;
+      this.reading?.pushBody(direct.body());
+      this.messageComplete();
+      if (!this.ignoreInput) {
+        resetParser(this.parser as NodeHttpParser, this.front.maxHeaderBytes);
+        this.consumeHandle();
+      }
+      return;
+    }
+    // A read into the shared buffer: copied out at once, before any other connection reads into it.
+    if (!this.ignoreInput) this.onData(Buffer.from(buffer.subarray(0, n)));
+  };
+
+  /** node asks, after each read, where the next one goes. */
+  private readonly nextReadBuffer = (): Uint8Array => {
+    const direct = this.direct;
+    return direct === null || this.ignoreInput ? SHARED_READ_BUFFER : direct.rest();
+  };
 
   /** Bytes come as 'data' events from now on (a chunked body is being read). */
   private releaseHandle(): void {
@@ -407,6 +470,7 @@ export class ClientConnection implements ChunkedBodyEvents {
     // The client will send nothing more: a request cut short is over; the rest are abandoned as
     // node:http does (the socket ends itself, allowHalfOpen being off).
     this.ignoreInput = true;
+    this.direct = null;
     for (const ex of this.queue) ex.clientClosed();
     this.reading?.failBody(new Error('client closed the connection'));
   };
@@ -429,6 +493,7 @@ export class ClientConnection implements ChunkedBodyEvents {
     if (parser === null) return;
     if (this.handle !== null) parser.unconsume();
     this.chunked = null;
+    this.direct = null;
     giveParser(parser);
   };
 
@@ -482,14 +547,14 @@ export class ClientConnection implements ChunkedBodyEvents {
     this.queue.push(ex);
     // llhttp would go on parsing what follows an Upgrade or a CONNECT as HTTP; it is not, to us.
     if (upgrade) this.ignoreInput = true;
-    else if (ex.transferEncoding !== undefined) {
-      this.chunked = new ChunkedBodyDecoder(this, this.front.maxHeaderBytes);
-      this.skipMessageComplete = true;
-    }
+    else if (ex.transferEncoding !== undefined) this.chunked = new ChunkedBodyDecoder(this, this.front.maxHeaderBytes);
     if (this.queue.length === 1) this.front.onExchange(ex);
     // One request read ahead at most: the rest wait in the socket.
     else if (this.queue.length >= 2) this.pauseReading(PAUSED_BY_QUEUE);
-    return this.chunked === null ? 0 : STOP_AFTER_HEAD;
+    if (this.chunked === null && !upgrade && !this.ignoreInput) this.direct = DirectBody.for(ex);
+    if (this.chunked === null && this.direct === null) return 0;
+    this.skipMessageComplete = true;
+    return STOP_AFTER_HEAD;
   };
 
   private readonly onBody = (chunk: Buffer): void => {
@@ -527,6 +592,54 @@ export class ClientConnection implements ChunkedBodyEvents {
 }
 
 function noop(): void {}
+
+/**
+ * A Content-Length body read into the one buffer its reader gave for it (request-body.ts): from
+ * the read that held its head by a copy, then by the socket's reads straight into the buffer.
+ */
+class DirectBody {
+  private at = 0;
+
+  private constructor(
+    private readonly target: Buffer,
+    private readonly size: number,
+  ) {}
+
+  /** For a request whose reader takes its body in one buffer (a body it holds whole); else null. */
+  static for(ex: NativeExchange): DirectBody | null {
+    const declared = ex.contentLength;
+    if (declared === undefined) return null;
+    const size = Number(declared);
+    const target = ex.bodyBuffer(size);
+    return target === null ? null : new DirectBody(target, size);
+  }
+
+  /** Copies what `data` holds of the body from `from`; the offset after the body's last byte, or -1 while more is to come. */
+  copyFrom(data: Buffer, from: number): number {
+    const n = Math.min(this.size - this.at, data.length - from);
+    data.copy(this.target, this.at, from, from + n);
+    this.at += n;
+    return this.done() ? from + n : -1;
+  }
+
+  /** Where the next read goes: the part of the buffer still to fill. */
+  rest(): Buffer {
+    return this.target.subarray(this.at, this.size);
+  }
+
+  received(n: number): void {
+    this.at += n;
+  }
+
+  done(): boolean {
+    return this.at === this.size;
+  }
+
+  /** The whole body, once done. */
+  body(): Buffer {
+    return this.target.subarray(0, this.size);
+  }
+}
 
 /** The part of a socket's libuv handle (a StreamBase) the parser consumes. */
 interface StreamHandle {

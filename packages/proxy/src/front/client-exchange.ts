@@ -15,6 +15,13 @@ export interface BodySink {
   onBodyEnd(): void;
   /** The client left or was too slow before the body ended. */
   onBodyError(err: Error): void;
+  /**
+   * A buffer of at least `size` bytes to read a Content-Length body of `size` bytes straight into
+   * (native front only), or null to take it in parts. With a buffer, the body comes as one onBody
+   * of its first `size` bytes, then onBodyEnd; on an error, the buffer may still be written to by
+   * a read in flight, so it must not be reused.
+   */
+  bodyBuffer?(size: number): Buffer | null;
 }
 
 /** For a body nobody wants any more (refused, or past the limit): its bytes are read and dropped. */

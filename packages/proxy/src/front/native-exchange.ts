@@ -136,6 +136,13 @@ export class NativeExchange implements ClientExchange, RequestHead {
     this.conn.resumeReading();
   }
 
+  /** @internal the connection: a buffer to read the body into, when its reader takes one (client-exchange.ts). */
+  bodyBuffer(size: number): Buffer | null {
+    const sink = this.sink;
+    if (sink === null || this.pending !== null || sink.bodyBuffer === undefined) return null;
+    return sink.bodyBuffer(size);
+  }
+
   /** @internal the connection's parser */
   pushBody(chunk: Buffer): void {
     if (this.sink !== null) this.sink.onBody(chunk);
