@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureAddedLatency, type AddedLatency } from './added-latency.js';
+import { measureIdleUpload, type IdleUpload } from './idle-upload.js';
 import { Children } from './child-processes.js';
 import { findings } from './findings.js';
 import { measureIdleRss, planIdleConnections, type IdleRss } from './idle-rss.js';
@@ -178,6 +179,19 @@ async function runBench(options: BenchOptions, ctx: StartContext, podGroups: num
       log,
     });
   }
+  let idleUpload: IdleUpload | null = null;
+  if (options.extras.includes('latency') && direct !== undefined && podgate1w !== undefined) {
+    const bodyBytes = 1024 * 1024;
+    log(`added latency of one ${bodyBytes} B upload on an idle proxy`);
+    idleUpload = await measureIdleUpload({
+      direct,
+      podgate: podgate1w,
+      bodyBytes,
+      requestsPerRound: options.quick ? 50 : 200,
+      rounds: options.latencyRounds,
+      log,
+    });
+  }
   // The throughput targets are done: stop them so the idle measurement has the machine to itself.
   for (const t of targets) if (t.child !== null) await ctx.children.stop(t.child);
 
@@ -222,6 +236,7 @@ async function runBench(options: BenchOptions, ctx: StartContext, podGroups: num
     rssAfterLoad,
     pick,
     addedLatency,
+    idleUpload,
     idleRss,
     findings: findings(throughput, options.workloads, machine.cores),
   };

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddedLatency } from './added-latency.js';
 import type { IdleRss } from './idle-rss.js';
+import type { IdleUpload } from './idle-upload.js';
 import type { MachineInfo, Versions } from './machine-info.js';
 import type { PickBench } from './pick-bench.js';
 import type { Target, TargetId } from './target.js';
@@ -28,6 +29,7 @@ export interface BenchReport {
   rssAfterLoad: Array<{ target: TargetId; bytes: number }>;
   pick: PickBench | null;
   addedLatency: AddedLatency | null;
+  idleUpload: IdleUpload | null;
   idleRss: IdleRss | null;
   findings: string[];
 }
@@ -97,6 +99,7 @@ export function formatText(report: BenchReport): string {
     const a = report.addedLatency;
     out.push('', `added latency at ${a.ratePerSecond} req/s GET, open loop (${a.basis}), ${a.durationS} s a run, medians:`, pad(latencyRows(a), 1));
   }
+  if (report.idleUpload !== null) out.push('', idleUploadLine(report.idleUpload));
   if (report.idleRss !== null) out.push('', 'idle connections:', ...idleLines(report.idleRss));
   if (report.rssAfterLoad.length > 0) out.push('', `RSS after the load runs: ${report.rssAfterLoad.map((r) => `${r.target} ${mib(r.bytes)}`).join(', ')}`);
   if (report.pick !== null) out.push('', `balancer pick cost (${report.pick.command}):`, report.pick.output);
@@ -140,6 +143,7 @@ export function formatMarkdown(report: BenchReport): string {
       '',
     );
   }
+  if (report.idleUpload !== null) out.push('## One upload on an idle proxy', '', idleUploadLine(report.idleUpload), '');
   if (report.idleRss !== null) out.push('## Idle keep-alive connections', '', ...idleLines(report.idleRss).map((l) => `- ${l}`), '');
   if (report.rssAfterLoad.length > 0) out.push('## RSS after the load runs', '', ...report.rssAfterLoad.map((r) => `- ${r.target}: ${mib(r.bytes)}`), '');
   if (report.pick !== null) out.push('## Balancer pick cost', '', `\`${report.pick.command}\``, '', '```', report.pick.output, '```', '');
@@ -147,6 +151,15 @@ export function formatMarkdown(report: BenchReport): string {
   out.push('## wrk command lines', '', '```', ...report.wrkCommands, '```', '');
   for (const [id, script] of Object.entries(report.wrkScripts)) out.push(`\`${id}.lua\`:`, '', '```lua', script.trimEnd(), '```', '');
   return out.join('\n');
+}
+
+function idleUploadLine(u: IdleUpload): string {
+  const ms = (n: number): string => fixed(n, 3);
+  return (
+    `one POST of ${u.bodyBytes} B at a time on one keep-alive connection (${u.rounds} rounds of ${u.requestsPerRound}, medians, ${u.errors} errors): ` +
+    `direct p50 ${ms(u.direct.p50Ms)} ms p90 ${ms(u.direct.p90Ms)} ms; podgate 1w p50 ${ms(u.podgate.p50Ms)} ms p90 ${ms(u.podgate.p90Ms)} ms; ` +
+    `added by podgate p50 ${ms(u.addedP50Ms)} ms, p90 ${ms(u.addedP90Ms)} ms`
+  );
 }
 
 /** Writes <dir>/<stamp>.json and .md; returns their paths. */

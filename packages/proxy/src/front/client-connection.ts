@@ -245,9 +245,17 @@ export class ClientConnection implements ChunkedBodyEvents {
   }
 
   private readonly onData = (data: Buffer): void => {
+    this.parse(data, true);
+  };
+
+  /**
+   * Parses a read. `stable`: `data` stays as it is after this call (a 'data' Buffer), rather than
+   * being the shared read buffer, which the next read overwrites.
+   */
+  private parse(data: Buffer, stable: boolean): void {
     if (this.ignoreInput) return;
     if (this.chunked !== null || this.direct !== null) {
-      this.readBodies(data, 0);
+      this.readBodies(data, 0, stable);
       return;
     }
     const parser = this.parser as NodeHttpParser;
@@ -256,11 +264,11 @@ export class ClientConnection implements ChunkedBodyEvents {
       if (!this.ignoreInput) this.parseError(ret);
     } else if (this.chunked !== null || this.direct !== null) {
       // llhttp stopped after the head of a body podgate reads itself: the body starts there.
-      this.readBodies(data, ret);
+      this.readBodies(data, ret, stable);
     } else if (this.headStartedInThisRead()) {
       this.checkRequestLine(data);
     }
-  };
+  }
 
   /** After the parser parsed what it read from a consumed handle. */
   private readonly onExecute = (ret: number | ParserError): void => {
@@ -277,14 +285,15 @@ export class ClientConnection implements ChunkedBodyEvents {
     const parser = this.parser as NodeHttpParser;
     const data = parser.getCurrentBuffer();
     this.releaseHandle();
-    this.readBodies(data, ret);
+    this.readBodies(data, ret, true);
   };
 
   /**
    * Reads a chunked or direct body from `data` at `at`; once it ends, hands what follows back to
    * llhttp (which may stop at another such head in it), and gives it the handle again.
    */
-  private readBodies(data: Buffer, at: number): void {
+  private readBodies(read: Buffer, at: number, stable: boolean): void {
+    let data = read;
     let from = at;
     while ((this.chunked !== null || this.direct !== null) && !this.ignoreInput) {
       let end: number;
@@ -299,6 +308,12 @@ export class ClientConnection implements ChunkedBodyEvents {
         this.reading?.pushBody(direct.body());
         this.messageComplete();
       } else {
+        // The decoder hands out views of what it reads, kept as the body's parts: not of the
+        // shared read buffer, which the next read overwrites.
+        if (!stable) {
+          data = Buffer.from(data.subarray(from));
+          from = 0;
+        }
         try {
           end = (this.chunked as ChunkedBodyDecoder).read(data, from);
         } catch (err) {
@@ -343,25 +358,23 @@ export class ClientConnection implements ChunkedBodyEvents {
 
   /** node's read callback when the socket reads into podgate's buffers: `buffer` holds `n` new bytes. */
   private readonly onOwnRead = (n: number, buffer: Uint8Array): void => {
+    if (this.ignoreInput) return;
     const direct = this.direct;
-    // Any buffer but the shared one is the body's: nextReadBuffer hands out no other, and a body's
-    // reads end only with its last byte or with the connection (ignoreInput, direct null).
     if (direct !== null && buffer !== SHARED_READ_BUFFER) {
+      // Any buffer but the shared one is the body's: nextReadBuffer hands out no other, and a
+      // body's reads end only with its last byte or with the connection (ignoreInput, direct null).
       direct.received(n);
       if (!direct.done()) return;
       this.direct = null;
       this.reading?.pushBody(direct.body());
       this.messageComplete();
-      if (!this.ignoreInput) {
-        resetParser(this.parser as NodeHttpParser, this.front.maxHeaderBytes);
-        this.consumeHandle();
-      }
+      if (!this.ignoreInput) resetParser(this.parser as NodeHttpParser, this.front.maxHeaderBytes);
       return;
     }
-    // A read into the shared buffer: copied out at once, before any other connection reads into it.
-    if (!this.ignoreInput) this.onData(Buffer.from(buffer.subarray(0, n)));
+    // A read into the shared buffer, parsed where it is (llhttp copies what it keeps of a head;
+    // a direct body's part is copied into its buffer, a chunked body's out of the shared buffer).
+    this.parse(SHARED_READ_BUFFER.subarray(0, n), false);
   };
-
   /** node asks, after each read, where the next one goes. */
   private readonly nextReadBuffer = (): Uint8Array => {
     const direct = this.direct;
@@ -393,10 +406,14 @@ export class ClientConnection implements ChunkedBodyEvents {
     }
   }
 
-  /** The parser reads the handle in C++ again (as in the constructor). */
+  /**
+   * The parser reads the handle in C++ again (as in the constructor). Not once the socket reads
+   * into podgate's buffers: node has no way back, and reads into the shared buffer are parsed
+   * where they are, without a copy, as cheaply.
+   */
   private consumeHandle(): void {
     const handle = this.streamHandle;
-    if (handle === null || this.handle !== null || this.socket.destroyed) return;
+    if (handle === null || this.handle !== null || this.socket.destroyed || this.ownBuffers) return;
     (this.parser as NodeHttpParser).consume(handle);
     this.handle = handle;
     if (this.pausedBy !== 0) {
@@ -629,6 +646,11 @@ class DirectBody {
 
   received(n: number): void {
     this.at += n;
+  }
+
+  /** Bytes still to come. */
+  left(): number {
+    return this.size - this.at;
   }
 
   done(): boolean {
