@@ -39,7 +39,13 @@ async function startPods(port: number, log: PodLog): Promise<RecordingPod[]> {
   return [first, ...rest];
 }
 
-export async function startFuzzHarness(): Promise<FuzzHarness> {
+/** Body limits of the harness's services; by default raw-client.ts's small ones (the streamed path cheap to reach). */
+export interface FuzzLimits {
+  bufferBytes: number;
+  maxBodyBytes: number;
+}
+
+export async function startFuzzHarness(limits: FuzzLimits = { bufferBytes: BUFFER_BYTES, maxBodyBytes: MAX_BODY_BYTES }): Promise<FuzzHarness> {
   const log = new PodLog();
   let pods: RecordingPod[];
   try {
@@ -52,7 +58,7 @@ export async function startFuzzHarness(): Promise<FuzzHarness> {
   const podPort = (pods[0] as RecordingPod).port;
   // No hedges and no rescues: a second copy of a request at a pod must mean a smuggled one.
   const common = {
-    body: { bufferBytes: BUFFER_BYTES, maxBytes: MAX_BODY_BYTES },
+    body: { bufferBytes: limits.bufferBytes, maxBytes: limits.maxBodyBytes },
     hedge: { methods: [] },
     rescue: { enabled: false },
     connectHedge: { enabled: false },
@@ -72,8 +78,8 @@ export async function startFuzzHarness(): Promise<FuzzHarness> {
     proxy,
     port,
     log,
-    bufferBytes: BUFFER_BYTES,
-    maxBodyBytes: MAX_BODY_BYTES,
+    bufferBytes: limits.bufferBytes,
+    maxBodyBytes: limits.maxBodyBytes,
     async close() {
       await proxy.close(100);
       await Promise.all(pods.map((p) => p.close()));
