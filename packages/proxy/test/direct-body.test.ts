@@ -190,6 +190,17 @@ describe('request bodies read straight into their buffer (native front)', () => 
     expect(answer(x.responses[0])).toMatchObject({ bytes: 20_000, sha: sha(body) });
   });
 
+  it('reads a body sent after 100 Continue, then the next request', async () => {
+    const body = randomBytes(200_000);
+    const head = `POST /expect HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const x = await exchange(port, [head, body, 'GET /after HTTP/1.1\r\nHost: x\r\n\r\n'], { gapMs: 50, waitMs: 5000, until: finals(2) });
+    expect(x.responses.map((r) => r.status)).toEqual([100, 200, 200]);
+    expect(x.responses.slice(1).map((r) => [answer(r).url, answer(r).sha])).toEqual([
+      ['/expect', sha(body)],
+      ['/after', sha(Buffer.alloc(0))],
+    ]);
+  });
+
   it('drops a body whose client left halfway, and keeps serving', async () => {
     const before = pods.reduce((n, p) => n + p.served, 0);
     const body = randomBytes(500_000);
