@@ -45,9 +45,7 @@ export class RequestBody {
     const pooled = takeBodyBuffer(size);
     let at = 0;
     for (const chunk of chunks) at += chunk.copy(pooled, at);
-    const body = new RequestBody(pooled.subarray(0, size), null, size);
-    body.pooled = pooled;
-    return body;
+    return RequestBody.pooledBody(pooled, size);
   }
 
   /**
