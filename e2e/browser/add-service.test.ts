@@ -1,33 +1,15 @@
-import type { Browser, Locator } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium } from './harness/chromium.js';
-import { DashboardTabs } from './harness/tabs.js';
+import type { Locator } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { dashboardSuite } from './harness/dashboard-suite.js';
 import { DashboardPage } from './harness/dashboard-page.js';
-import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
+import { dnsNameOf, OPERATOR_TOKEN } from './harness/lab-podgate.js';
 
-let lab: LabPodgate;
-let browser: Browser;
-const tabs = new DashboardTabs(
-  () => browser,
-  () => lab.adminUrl,
-);
+const suite = dashboardSuite({ clusters: [{ name: 'checkout', subnet: 222, port: 18460, replicas: 3 }] });
 let dash: DashboardPage;
 
-beforeAll(async () => {
-  lab = await startLabPodgate({ clusters: [{ name: 'checkout', subnet: 222, port: 18460, replicas: 3 }] });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await lab?.close();
-});
-
 beforeEach(async () => {
-  dash = await tabs.signedIn(OPERATOR_TOKEN);
+  dash = await suite.tabs.signedIn(OPERATOR_TOKEN);
 });
-
-afterEach((ctx) => tabs.finish(ctx));
 
 async function fillServiceForm(fields: { name: string; dnsName: string; port: string; pathPrefix: string; host?: string }): Promise<void> {
   const page = dash.page;
@@ -45,7 +27,7 @@ function submitButton(): Locator {
 
 describe('add service form', () => {
   it('adds a service through the form and shows its pods within 2 s', async () => {
-    const cluster = lab.cluster('checkout');
+    const cluster = suite.lab.cluster('checkout');
     await fillServiceForm({ name: 'checkout', dnsName: dnsNameOf('checkout'), port: String(cluster.port), pathPrefix: '/checkout' });
     const submitted = Date.now();
     await submitButton().click();
@@ -55,7 +37,7 @@ describe('add service form', () => {
     expect(Date.now() - submitted).toBeLessThan(2000);
     for (const pod of cluster.pods) await dash.waitForText(dash.podState(pod.address), 'active', 1000);
 
-    const created = await lab.api('GET', '/services/checkout', OPERATOR_TOKEN);
+    const created = await suite.lab.api('GET', '/services/checkout', OPERATOR_TOKEN);
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ source: 'api', dnsName: dnsNameOf('checkout'), routes: [{ pathPrefix: '/checkout' }] });
   }, 30_000);
@@ -67,12 +49,12 @@ describe('add service form', () => {
     // The error elements are there, empty, before any error: wait for words in them.
     await dash.waitForText(dash.page.locator('#name-error'), /\S/, 2000);
     await dash.waitForText(dash.page.locator('#port-error'), /\S/, 2000);
-    const names = ((await lab.api('GET', '/services', OPERATOR_TOKEN)).body.services as { name: string }[]).map((s) => s.name);
+    const names = ((await suite.lab.api('GET', '/services', OPERATOR_TOKEN)).body.services as { name: string }[]).map((s) => s.name);
     expect(names).not.toContain('Bad_Name');
   }, 30_000);
 
   it("shows the server's 409 for a route another service serves, not swallowing it", async () => {
-    const existing = await lab.api('POST', '/services', OPERATOR_TOKEN, {
+    const existing = await suite.lab.api('POST', '/services', OPERATOR_TOKEN, {
       name: 'payments',
       dnsName: dnsNameOf('checkout'),
       port: 18460,
@@ -91,6 +73,6 @@ describe('add service form', () => {
     // Shown as the form's alert or at the field the server named: either way, the server's words.
     const shown = dash.page.locator('[role="alert"], [id$="-error"]').filter({ hasText: message });
     await shown.first().waitFor({ timeout: 2000 });
-    expect((await lab.api('GET', '/services/payments-v2', OPERATOR_TOKEN)).status).toBe(404);
+    expect((await suite.lab.api('GET', '/services/payments-v2', OPERATOR_TOKEN)).status).toBe(404);
   }, 30_000);
 });

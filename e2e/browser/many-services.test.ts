@@ -1,42 +1,24 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { screenshot } from './harness/artifacts.js';
-import { launchChromium } from './harness/chromium.js';
-import { DashboardTabs } from './harness/tabs.js';
+import { dashboardSuite } from './harness/dashboard-suite.js';
 import { DashboardPage } from './harness/dashboard-page.js';
-import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
+import { dnsNameOf, OPERATOR_TOKEN } from './harness/lab-podgate.js';
 
 // The issue's scale: 50 services and 500 pods. One lab Deployment of 10 pods behind 50 services
 // (distinct routes, same headless Service) gives podgate 500 peers to track and the page 500 rows' worth of state.
 const SERVICES = 50;
 const PODS = 10;
 const names = Array.from({ length: SERVICES }, (_, i) => `s${i + 1}`);
-let lab: LabPodgate;
-let browser: Browser;
-const tabs = new DashboardTabs(
-  () => browser,
-  () => lab.adminUrl,
-);
-
-beforeAll(async () => {
-  lab = await startLabPodgate({ clusters: [{ name: 'fleet', subnet: 225, port: 18463, replicas: PODS }] });
+const suite = dashboardSuite({ clusters: [{ name: 'fleet', subnet: 225, port: 18463, replicas: PODS }] }, async (lab) => {
   for (const name of names) {
     const reply = await lab.api('POST', '/services', OPERATOR_TOKEN, { name, dnsName: dnsNameOf('fleet'), port: 18463, routes: [{ pathPrefix: `/${name}` }] });
     if (reply.status !== 201) throw new Error(`adding ${name}: ${reply.status} ${JSON.stringify(reply.body)}`);
   }
   for (const name of names) await lab.waitForPeers(name, PODS);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await lab?.close();
 });
 
-afterEach((ctx) => tabs.finish(ctx));
-
 async function overviewAt(viewport: { width: number; height: number }): Promise<DashboardPage> {
-  const dash = await tabs.signedIn(OPERATOR_TOKEN, viewport);
+  const dash = await suite.tabs.signedIn(OPERATOR_TOKEN, viewport);
   await dash.nav('Overview').click();
   await dash.servicesTable.waitFor();
   return dash;
@@ -44,7 +26,7 @@ async function overviewAt(viewport: { width: number; height: number }): Promise<
 
 describe('50 services and 500 pods', () => {
   it('renders every service on the overview within 3 s and opens one in under 1 s', async () => {
-    const dash = await tabs.page();
+    const dash = await suite.tabs.page();
     const started = Date.now();
     await dash.signIn(OPERATOR_TOKEN);
     await dash.nav('Overview').click();

@@ -1,10 +1,9 @@
-import type { Browser, Locator } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { screenshot } from './harness/artifacts.js';
-import { launchChromium } from './harness/chromium.js';
 import { DashboardPage, eventually } from './harness/dashboard-page.js';
-import { DashboardTabs } from './harness/tabs.js';
-import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
+import { dashboardSuite } from './harness/dashboard-suite.js';
+import { dnsNameOf, OPERATOR_TOKEN } from './harness/lab-podgate.js';
 
 /*
  * The pages at 800 px (half a laptop's screen), and what issue 16 found on them: the pods table cut
@@ -15,15 +14,8 @@ import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './h
 
 const SERVICE = 'recognizer';
 const NARROW = { width: 800, height: 900 };
-let lab: LabPodgate;
-let browser: Browser;
-const tabs = new DashboardTabs(
-  () => browser,
-  () => lab.adminUrl,
-);
-
-beforeAll(async () => {
-  lab = await startLabPodgate({
+const suite = dashboardSuite(
+  {
     clusters: [{ name: SERVICE, subnet: 228, port: 18466, replicas: 3 }],
     services: {
       [SERVICE]: {
@@ -32,18 +24,12 @@ beforeAll(async () => {
         routes: [{ host: 'api.example.com', pathPrefix: '/recognize' }, { pathPrefix: '/' }],
       },
     },
-  });
-  await lab.waitForPeers(SERVICE, 3);
-  await lab.send(30, '/');
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await lab?.close();
-});
-
-afterEach((ctx) => tabs.finish(ctx));
+  },
+  async (lab) => {
+    await lab.waitForPeers(SERVICE, 3);
+    await lab.send(30, '/');
+  },
+);
 
 /** The element's content is wider than its box: a scroll bar, cut-off columns. */
 async function overflows(locator: Locator): Promise<{ scrollWidth: number; clientWidth: number }> {
@@ -60,7 +46,7 @@ async function lines(locator: Locator): Promise<number> {
 }
 
 async function narrowService(): Promise<DashboardPage> {
-  const dash = await tabs.signedIn(OPERATOR_TOKEN, NARROW);
+  const dash = await suite.tabs.signedIn(OPERATOR_TOKEN, NARROW);
   await dash.openService(SERVICE);
   await dash.podsTable.waitFor();
   return dash;
@@ -69,7 +55,7 @@ async function narrowService(): Promise<DashboardPage> {
 describe('the service page at 800 px', () => {
   it('fits the pods table, Actions included, without sideways scrolling', async () => {
     const dash = await narrowService();
-    const pod = lab.cluster(SERVICE).pods[0];
+    const pod = suite.lab.cluster(SERVICE).pods[0];
     if (pod === undefined) throw new Error('no pod');
     await dash.podButton(pod.address, 'Drain').waitFor();
     const wrap = dash.page.locator('.table-wrap').filter({ has: dash.podsTable });
@@ -100,7 +86,7 @@ describe('the service page at 800 px', () => {
 
   it('counts an ejection by hand and says "when restored" for its return, on the service page and under Ejected peers alike', async () => {
     const dash = await narrowService();
-    const pod = lab.cluster(SERVICE).pods[1];
+    const pod = suite.lab.cluster(SERVICE).pods[1];
     if (pod === undefined) throw new Error('no pod');
     await dash.podButton(pod.address, 'Eject').click();
     await dash.dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
@@ -120,17 +106,17 @@ describe('the service page at 800 px', () => {
 describe('the events page at 800 px', () => {
   it('keeps time, service and address on one line, says a removed pod "was" in its state, and gives the rest to Detail', async () => {
     // An ejected pod that then leaves DNS: its peer_removed event carries the state it had.
-    const cluster = lab.cluster(SERVICE);
+    const cluster = suite.lab.cluster(SERVICE);
     const last = cluster.pods.at(-1);
     if (last === undefined) throw new Error('no pod');
-    expect((await lab.api('POST', `/services/${SERVICE}/peers/${encodeURIComponent(last.address)}/eject`, OPERATOR_TOKEN)).status).toBe(200);
+    expect((await suite.lab.api('POST', `/services/${SERVICE}/peers/${encodeURIComponent(last.address)}/eject`, OPERATOR_TOKEN)).status).toBe(200);
     await cluster.scale(cluster.replicas - 1);
     await eventually(() => {
-      const gone = lab.podgate.control.events(0, 1000).events.some((e) => e.type === 'peer_removed' && e.address === last.address);
+      const gone = suite.lab.podgate.control.events(0, 1000).events.some((e) => e.type === 'peer_removed' && e.address === last.address);
       if (!gone) throw new Error(`no peer_removed for ${last.address} yet`);
     }, 10_000);
 
-    const dash = await tabs.signedIn(OPERATOR_TOKEN, NARROW);
+    const dash = await suite.tabs.signedIn(OPERATOR_TOKEN, NARROW);
     await dash.nav('Events').click();
     const table = dash.page.getByRole('table', { name: 'Events', exact: true });
     const removed = table.getByRole('row').filter({ hasText: 'peer_removed' }).filter({ hasText: last.address });

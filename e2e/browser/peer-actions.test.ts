@@ -1,46 +1,29 @@
 import type { LabPod } from '@podgate/lab';
-import type { Browser } from 'playwright-core';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium } from './harness/chromium.js';
-import { DashboardTabs } from './harness/tabs.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DashboardPage, eventually } from './harness/dashboard-page.js';
-import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, VIEWER_TOKEN, type LabPodgate } from './harness/lab-podgate.js';
+import { dashboardSuite } from './harness/dashboard-suite.js';
+import { dnsNameOf, OPERATOR_TOKEN, VIEWER_TOKEN } from './harness/lab-podgate.js';
 
 const SERVICE = 'ocr';
-let lab: LabPodgate;
-let browser: Browser;
-const tabs = new DashboardTabs(
-  () => browser,
-  () => lab.adminUrl,
-);
-
-beforeAll(async () => {
-  lab = await startLabPodgate({
+const suite = dashboardSuite(
+  {
     clusters: [{ name: SERVICE, subnet: 224, port: 18462, replicas: 3 }],
     services: { [SERVICE]: { dnsName: dnsNameOf(SERVICE), port: 18462 } },
-  });
-  await lab.waitForPeers(SERVICE, 3);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await lab?.close();
-});
+  },
+  (lab) => lab.waitForPeers(SERVICE, 3),
+);
 
 beforeEach(async () => {
   // Every test starts from three active pods, whatever the one before left.
-  for (const pod of lab.cluster(SERVICE).pods) await lab.api('POST', `/services/${SERVICE}/peers/${pod.address}/restore`, OPERATOR_TOKEN);
-  await lab.waitForPeers(SERVICE, 3);
+  for (const pod of suite.lab.cluster(SERVICE).pods) await suite.lab.api('POST', `/services/${SERVICE}/peers/${pod.address}/restore`, OPERATOR_TOKEN);
+  await suite.lab.waitForPeers(SERVICE, 3);
 });
 
-afterEach((ctx) => tabs.finish(ctx));
-
 async function serviceAs(token: string): Promise<DashboardPage> {
-  const dash = await tabs.signedIn(token);
+  const dash = await suite.tabs.signedIn(token);
   await dash.openService(SERVICE);
-  for (const pod of lab.cluster(SERVICE).pods) await dash.waitForText(dash.podState(pod.address), 'active');
+  for (const pod of suite.lab.cluster(SERVICE).pods) await dash.waitForText(dash.podState(pod.address), 'active');
   return dash;
 }
 
@@ -70,11 +53,11 @@ async function act(dash: DashboardPage, address: string, action: 'Drain' | 'Ejec
 async function holdRequestOn(pod: LabPod, ms: number): Promise<Promise<unknown>[]> {
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < 10 && pod.inFlight === 0; i++) {
-    pending.push(request(`${lab.proxyUrl}/slow/${ms}`).then((res) => res.body.dump()));
-    await eventually(() => expect(lab.cluster(SERVICE).pods.reduce((n, p) => n + p.inFlight, 0)).toBeGreaterThanOrEqual(pending.length), 2000, 10);
+    pending.push(request(`${suite.lab.proxyUrl}/slow/${ms}`).then((res) => res.body.dump()));
+    await eventually(() => expect(suite.lab.cluster(SERVICE).pods.reduce((n, p) => n + p.inFlight, 0)).toBeGreaterThanOrEqual(pending.length), 2000, 10);
   }
   expect(pod.inFlight, `a slow request reached ${pod.address}`).toBeGreaterThan(0);
-  const counted = (): number => lab.podgate.control.getService(SERVICE)?.peers.find((p) => p.address === pod.address)?.inFlight ?? 0;
+  const counted = (): number => suite.lab.podgate.control.getService(SERVICE)?.peers.find((p) => p.address === pod.address)?.inFlight ?? 0;
   await eventually(() => expect(counted(), 'in-flight requests the control plane counts').toBeGreaterThan(0), 2000, 20);
   return pending;
 }
@@ -82,7 +65,7 @@ async function holdRequestOn(pod: LabPod, ms: number): Promise<Promise<unknown>[
 describe('peer actions from the service page', () => {
   it('drains a pod on click: it gets no new requests, shows draining then drained, and comes back on restore', async () => {
     const dash = await serviceAs(OPERATOR_TOKEN);
-    const [pod] = lab.cluster(SERVICE).pods;
+    const [pod] = suite.lab.cluster(SERVICE).pods;
     if (pod === undefined) throw new Error('no pod');
     const held = await holdRequestOn(pod, 3000);
 
@@ -92,25 +75,25 @@ describe('peer actions from the service page', () => {
     await dash.waitForText(dash.podState(pod.address), 'drained', 3000);
 
     const before = pod.served;
-    expect(await lab.send(20)).toEqual(Array(20).fill(200));
+    expect(await suite.lab.send(20)).toEqual(Array(20).fill(200));
     expect(pod.served - before, 'requests a drained pod got').toBe(0);
 
     expect(await act(dash, pod.address, 'Restore')).toBe(200);
     await dash.waitForText(dash.podState(pod.address), 'active', 2000);
     const restored = pod.served;
-    expect(await lab.send(20)).toEqual(Array(20).fill(200));
+    expect(await suite.lab.send(20)).toEqual(Array(20).fill(200));
     expect(pod.served - restored, 'requests a restored pod got').toBeGreaterThan(0);
   }, 60_000);
 
   it('ejects a pod on click and lists it under Ejected peers with its reason until restored', async () => {
     const dash = await serviceAs(OPERATOR_TOKEN);
-    const pod = lab.cluster(SERVICE).pods[1];
+    const pod = suite.lab.cluster(SERVICE).pods[1];
     if (pod === undefined) throw new Error('no pod');
 
     expect(await act(dash, pod.address, 'Eject')).toBe(200);
     await dash.waitForText(dash.podState(pod.address), 'ejected', 2000);
     const before = pod.served;
-    expect(await lab.send(20)).toEqual(Array(20).fill(200));
+    expect(await suite.lab.send(20)).toEqual(Array(20).fill(200));
     expect(pod.served - before, 'requests an ejected pod got').toBe(0);
 
     await dash.nav('Ejected peers').click();
@@ -142,7 +125,7 @@ describe('peer actions from the service page', () => {
     await page.keyboard.press('Escape');
     await dash.dialog.waitFor({ state: 'hidden', timeout: 2000 });
     expect(
-      lab.podgate.control.getService(SERVICE)?.peers.every((p) => p.state === 'active'),
+      suite.lab.podgate.control.getService(SERVICE)?.peers.every((p) => p.state === 'active'),
       'Escape drained nothing',
     ).toBe(true);
   }, 30_000);
@@ -155,16 +138,16 @@ describe('peer actions from the service page', () => {
     expect(await dash.nav('Add service').count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Add service', exact: true }).count()).toBe(0);
 
-    const address = lab.cluster(SERVICE).pods[0]?.address ?? '';
-    const drain = await lab.api('POST', `/services/${SERVICE}/peers/${encodeURIComponent(address)}/drain`, VIEWER_TOKEN);
+    const address = suite.lab.cluster(SERVICE).pods[0]?.address ?? '';
+    const drain = await suite.lab.api('POST', `/services/${SERVICE}/peers/${encodeURIComponent(address)}/drain`, VIEWER_TOKEN);
     expect(drain.status).toBe(403);
-    const add = await lab.api('POST', '/services', VIEWER_TOKEN, {
+    const add = await suite.lab.api('POST', '/services', VIEWER_TOKEN, {
       name: 'sneaky',
       dnsName: dnsNameOf(SERVICE),
       port: 18462,
       routes: [{ pathPrefix: '/sneaky' }],
     });
     expect(add.status).toBe(403);
-    expect(lab.podgate.control.getService(SERVICE)?.peers.every((p) => p.state === 'active')).toBe(true);
+    expect(suite.lab.podgate.control.getService(SERVICE)?.peers.every((p) => p.state === 'active')).toBe(true);
   }, 30_000);
 });

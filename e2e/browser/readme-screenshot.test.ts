@@ -1,13 +1,11 @@
 import { runLoad } from '@podgate/lab';
-import type { Browser } from 'playwright-core';
 import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { screenshot } from './harness/artifacts.js';
-import { launchChromium } from './harness/chromium.js';
-import { DashboardTabs } from './harness/tabs.js';
-import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
+import { dashboardSuite } from './harness/dashboard-suite.js';
+import { dnsNameOf, OPERATOR_TOKEN } from './harness/lab-podgate.js';
 
 /*
  * The demo in miniature (`podgate demo`: 4 pods, 20 requests a second, a rolling update whose old
@@ -19,36 +17,29 @@ import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './h
 const SERVICE = 'image-lobby';
 const RATE = 20;
 const DOCS_PNG = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
-let lab: LabPodgate;
-let browser: Browser;
-const tabs = new DashboardTabs(
-  () => browser,
-  () => lab.adminUrl,
-);
 const stop = new AbortController();
-
-beforeAll(async () => {
-  lab = await startLabPodgate({
+const suite = dashboardSuite(
+  {
     clusters: [{ name: SERVICE, subnet: 229, port: 18467, replicas: 4 }],
     services: { [SERVICE]: { dnsName: dnsNameOf(SERVICE), port: 18467, routes: [{ pathPrefix: '/' }] } },
-  });
-  await lab.waitForPeers(SERVICE, 4);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  stop.abort();
-  await browser?.close();
-  await lab?.close();
-});
-
-afterEach((ctx) => tabs.finish(ctx));
+  },
+  (lab) => lab.waitForPeers(SERVICE, 4),
+);
+// Registered after the suite's: runs first (hooks run as a stack), so the load stops before podgate does.
+afterAll(() => stop.abort());
 
 describe('the demo, watched on the service page', () => {
   it('reads a steady 20 req/s as 20 throughout, and shows a rolling update', async () => {
-    const dash = await tabs.signedIn(OPERATOR_TOKEN, { width: 1280, height: 800 });
+    const dash = await suite.tabs.signedIn(OPERATOR_TOKEN, { width: 1280, height: 800 });
     await dash.openService(SERVICE);
-    const load = runLoad({ url: `${lab.proxyUrl}/recognize`, bodyBytes: 4096, ratePerSecond: RATE, durationMs: 120_000, timeoutMs: 15_000, stop: stop.signal });
+    const load = runLoad({
+      url: `${suite.lab.proxyUrl}/recognize`,
+      bodyBytes: 4096,
+      ratePerSecond: RATE,
+      durationMs: 120_000,
+      timeoutMs: 15_000,
+      stop: stop.signal,
+    });
 
     // The rate window is 10 s: from 15 s on, every reading of the requests/s caption is 20.
     const caption = dash.page.locator('figure').filter({ hasText: 'Requests per second' }).locator('figcaption strong');
@@ -61,7 +52,7 @@ describe('the demo, watched on the service page', () => {
     }
     expect(new Set(readings), `requests/s readings at a steady ${RATE} req/s`).toEqual(new Set([String(RATE)]));
 
-    await lab.cluster(SERVICE).rollingUpdate({ mode: 'refuse', graceMs: 2000, stepPauseMs: 1000 });
+    await suite.lab.cluster(SERVICE).rollingUpdate({ mode: 'refuse', graceMs: 2000, stepPauseMs: 1000 });
     await sleep(3000);
     const path = await screenshot(dash.page, 'readme-dashboard.png', { fullPage: true });
     if (process.env.PODGATE_DOCS_SCREENSHOT === '1') copyFileSync(path, DOCS_PNG);

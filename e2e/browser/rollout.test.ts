@@ -1,25 +1,16 @@
 import { runLoad, type RolloutStep } from '@podgate/lab';
 import type { EventView } from '@podgate/protocol';
-import type { Browser } from 'playwright-core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { screenshot } from './harness/artifacts.js';
-import { launchChromium } from './harness/chromium.js';
-import { DashboardTabs } from './harness/tabs.js';
+import { dashboardSuite } from './harness/dashboard-suite.js';
 import { eventually, type PodRowView } from './harness/dashboard-page.js';
-import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, type LabPodgate } from './harness/lab-podgate.js';
+import { dnsNameOf, OPERATOR_TOKEN } from './harness/lab-podgate.js';
 
 const SERVICE = 'image-lobby';
-let lab: LabPodgate;
-let browser: Browser;
-const tabs = new DashboardTabs(
-  () => browser,
-  () => lab.adminUrl,
-);
 const events: EventView[] = [];
-
-beforeAll(async () => {
-  lab = await startLabPodgate({
+const suite = dashboardSuite(
+  {
     // 20 ms a request keeps 4 clients near 200 req/s: traffic on the page without starving the browser.
     clusters: [{ name: SERVICE, subnet: 223, port: 18461, replicas: 4, podDelayMs: 20 }],
     services: {
@@ -31,33 +22,27 @@ beforeAll(async () => {
         timeouts: { connect: '1s', responseHeader: '5s' },
       },
     },
-  });
-  lab.podgate.control.subscribe((c) => {
-    if (c.kind === 'event') events.push(c.event);
-  });
-  await lab.waitForPeers(SERVICE, 4);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await lab?.close();
-});
-
-afterEach((ctx) => tabs.finish(ctx));
+  },
+  async (lab) => {
+    lab.podgate.control.subscribe((c) => {
+      if (c.kind === 'event') events.push(c.event);
+    });
+    await lab.waitForPeers(SERVICE, 4);
+  },
+);
 
 describe('a rolling update, watched in the browser', () => {
   it('shows the old pods leaving, the new ones arriving and an ejection with its reason', async () => {
-    const overview = await tabs.signedIn(OPERATOR_TOKEN);
+    const overview = await suite.tabs.signedIn(OPERATOR_TOKEN);
     await overview.serviceRow(SERVICE).waitFor();
-    const detail = await tabs.signedIn(OPERATOR_TOKEN);
+    const detail = await suite.tabs.signedIn(OPERATOR_TOKEN);
     await detail.openService(SERVICE);
-    const cluster = lab.cluster(SERVICE);
+    const cluster = suite.lab.cluster(SERVICE);
     const old = cluster.pods.map((p) => p.address);
     for (const address of old) await detail.waitForText(detail.podState(address), 'active');
 
     const stop = new AbortController();
-    const load = runLoad({ url: `${lab.proxyUrl}/recognize`, concurrency: 4, bodyBytes: 1024, durationMs: 30_000, timeoutMs: 10_000, stop: stop.signal });
+    const load = runLoad({ url: `${suite.lab.proxyUrl}/recognize`, concurrency: 4, bodyBytes: 1024, durationMs: 30_000, timeoutMs: 10_000, stop: stop.signal });
     // Two seconds of traffic first, so the rates and charts in the screenshots have points.
     await sleep(2000);
     const steps: RolloutStep[] = [];

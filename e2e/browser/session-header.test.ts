@@ -1,11 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { screenshot } from './harness/artifacts.js';
-import { launchChromium } from './harness/chromium.js';
 import { DashboardPage, eventually } from './harness/dashboard-page.js';
-import { DashboardTabs } from './harness/tabs.js';
-import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, VIEWER_TOKEN, type LabPodgate } from './harness/lab-podgate.js';
+import { dashboardSuite } from './harness/dashboard-suite.js';
+import { dnsNameOf, OPERATOR_TOKEN, VIEWER_TOKEN } from './harness/lab-podgate.js';
 
 /*
  * Who the page is signed in as, where it keeps the token, and which podgate it talks to (issue 16).
@@ -14,28 +13,13 @@ import { dnsNameOf, OPERATOR_TOKEN, startLabPodgate, VIEWER_TOKEN, type LabPodga
 
 const SERVICE = 'lobby';
 const VERSION = (JSON.parse(readFileSync(new URL('../../apps/podgate/package.json', import.meta.url), 'utf8')) as { version: string }).version;
-let lab: LabPodgate;
-let browser: Browser;
-const tabs = new DashboardTabs(
-  () => browser,
-  () => lab.adminUrl,
-);
-
-beforeAll(async () => {
-  lab = await startLabPodgate({
+const suite = dashboardSuite(
+  {
     clusters: [{ name: SERVICE, subnet: 227, port: 18465, replicas: 2 }],
     services: { [SERVICE]: { dnsName: dnsNameOf(SERVICE), port: 18465 } },
-  });
-  await lab.waitForPeers(SERVICE, 2);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await lab?.close();
-});
-
-afterEach((ctx) => tabs.finish(ctx));
+  },
+  (lab) => lab.waitForPeers(SERVICE, 2),
+);
 
 /** Every API request the page makes, and every console error and failed response it meets. */
 function watch(page: Page): { requests: string[]; problems: string[] } {
@@ -57,8 +41,8 @@ async function secondTab(dash: DashboardPage): Promise<{ dash: DashboardPage; er
   const page = await dash.page.context().newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.stack ?? err.message));
-  await page.goto(`${lab.adminUrl}/#/services/${SERVICE}`);
-  return { dash: new DashboardPage(page, lab.adminUrl), errors };
+  await page.goto(`${suite.lab.adminUrl}/#/services/${SERVICE}`);
+  return { dash: new DashboardPage(page, suite.lab.adminUrl), errors };
 }
 
 /** Signed in, or on the sign-in form: whichever the page settles on. */
@@ -70,7 +54,7 @@ async function landedOn(dash: DashboardPage): Promise<'signed in' | 'sign-in'> {
 
 describe('who the page is signed in as', () => {
   it("learns an operator's name and role from GET /session, with no failed request and nothing in the console", async () => {
-    const dash = await tabs.page();
+    const dash = await suite.tabs.page();
     const seen = watch(dash.page);
     await dash.signIn(OPERATOR_TOKEN);
     await dash.waitForText(dash.page.getByTestId('session-role'), 'olivia · operator');
@@ -86,7 +70,7 @@ describe('who the page is signed in as', () => {
   }, 30_000);
 
   it("learns a viewer's role the same way and shows it no changes", async () => {
-    const dash = await tabs.page();
+    const dash = await suite.tabs.page();
     const seen = watch(dash.page);
     await dash.signIn(VIEWER_TOKEN);
     await dash.waitForText(dash.page.getByTestId('session-role'), 'victor · viewer');
@@ -101,10 +85,10 @@ describe('who the page is signed in as', () => {
 
 describe('which podgate the page talks to', () => {
   it('shows its version, uptime, proxy address and workers under the top bar', async () => {
-    const dash = await tabs.signedIn(OPERATOR_TOKEN);
+    const dash = await suite.tabs.signedIn(OPERATOR_TOKEN);
     const page = dash.page;
     await dash.waitForText(page.getByTestId('instance-version'), VERSION);
-    await dash.waitForText(page.getByTestId('instance-listen'), `127.0.0.1:${lab.podgate.port}`);
+    await dash.waitForText(page.getByTestId('instance-listen'), `127.0.0.1:${suite.lab.podgate.port}`);
     await dash.waitForText(page.getByTestId('instance-workers'), '1 worker');
     const uptime = page.getByTestId('instance-uptime');
     await dash.waitForText(uptime, /^\d+ s$|^\d+ m( \d+ s)?$/);
@@ -117,7 +101,7 @@ describe('which podgate the page talks to', () => {
 
 describe('where the token is kept', () => {
   it('keeps it for this tab only by default: another tab of the browser opens on the sign-in', async () => {
-    const dash = await tabs.signedIn(OPERATOR_TOKEN);
+    const dash = await suite.tabs.signedIn(OPERATOR_TOKEN);
     expect(await dash.page.getByRole('checkbox', { name: 'Remember on this browser' }).isChecked()).toBe(false);
     const other = await secondTab(dash);
     expect(await landedOn(other.dash)).toBe('sign-in');
@@ -126,8 +110,8 @@ describe('where the token is kept', () => {
   }, 30_000);
 
   it('remembers it on this browser when asked at sign-in: another tab and a bookmark open signed in, until sign-out', async () => {
-    const dash = await tabs.page();
-    await dash.page.goto(`${lab.adminUrl}/`);
+    const dash = await suite.tabs.page();
+    await dash.page.goto(`${suite.lab.adminUrl}/`);
     await dash.page.getByLabel('Token', { exact: true }).fill(OPERATOR_TOKEN);
     await dash.page.getByRole('checkbox', { name: 'Remember on this browser' }).check();
     await screenshot(dash.page, 'sign-in-remember.png');
@@ -148,7 +132,7 @@ describe('where the token is kept', () => {
   }, 30_000);
 
   it('remembers a token from the printed link when asked under the top bar, and forgets it when unticked', async () => {
-    const dash = await tabs.signedIn(OPERATOR_TOKEN);
+    const dash = await suite.tabs.signedIn(OPERATOR_TOKEN);
     const remember = dash.page.getByRole('checkbox', { name: 'Remember on this browser' });
     await remember.check();
     const other = await secondTab(dash);
